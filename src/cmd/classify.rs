@@ -1,0 +1,89 @@
+//! `secwire classify`: labels for items given as JSON lines.
+
+use std::collections::BTreeMap;
+use std::io::{self, BufRead, Write};
+use std::process::ExitCode;
+
+use anyhow::Context;
+use serde::Deserialize;
+use serde_json::json;
+
+use super::{Ctx, is_broken_pipe, print_jsonl};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// JSONL file of {"id", "title", "text"}, or - for stdin
+    #[arg(value_name = "FILE")]
+    input: String,
+}
+
+#[derive(Deserialize)]
+struct InputItem {
+    #[serde(default)]
+    id: serde_json::Value,
+    #[serde(default)]
+    title: Option<String>,
+    #[serde(default)]
+    text: Option<String>,
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
+    let cfg = ctx.config()?;
+    let classifier = ctx.classifier(&cfg)?;
+    let reader: Box<dyn BufRead> = if args.input == "-" {
+        Box::new(io::BufReader::new(io::stdin()))
+    } else {
+        Box::new(io::BufReader::new(
+            std::fs::File::open(&args.input).with_context(|| format!("opening {}", args.input))?,
+        ))
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    for (n, line) in reader.lines().enumerate() {
+        let line = line.with_context(|| format!("reading {} line {}", args.input, n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v = match serde_json::from_str::<InputItem>(&line) {
+            Ok(item) => {
+                let c = classifier.classify(
+                    item.title.as_deref().unwrap_or(""),
+                    item.text.as_deref().unwrap_or(""),
+                );
+                let scores: BTreeMap<&str, f64> = c
+                    .labels
+                    .iter()
+                    .map(|l| (l.label.as_str(), round3(l.score)))
+                    .collect();
+                let evidence: BTreeMap<&str, _> = c
+                    .labels
+                    .iter()
+                    .map(|l| (l.label.as_str(), &l.evidence))
+                    .collect();
+                json!({
+                    "id": item.id,
+                    "labels": c.flagged(),
+                    "scores": scores,
+                    "evidence": evidence,
+                    "events": c.events,
+                })
+            }
+            Err(e) => {
+                json!({"id": null, "line": n + 1, "error": format!("invalid input line: {e}")})
+            }
+        };
+        match print_jsonl(&mut out, &v) {
+            Ok(()) => {}
+            Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
+            Err(e) => return Err(e.into()),
+        }
+    }
+    match out.flush() {
+        Err(e) if !is_broken_pipe(&e) => Err(e.into()),
+        _ => Ok(ExitCode::SUCCESS),
+    }
+}
+
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
