@@ -98,11 +98,11 @@ pub fn query_items(store: &Store, q: &ItemQuery) -> Result<Vec<ItemRow>, QueryEr
         args.push(Value::Text(label.clone()));
     }
     if let Some(since) = &q.since {
-        sql.push_str(" AND coalesce(i.published_at, i.fetched_at) >= ?");
+        sql.push_str(" AND coalesce(i.published_at, i.updated_at, i.fetched_at) >= ?");
         args.push(Value::Text(since.clone()));
     }
     if let Some(until) = &q.until {
-        sql.push_str(" AND coalesce(i.published_at, i.fetched_at) < ?");
+        sql.push_str(" AND coalesce(i.published_at, i.updated_at, i.fetched_at) < ?");
         args.push(Value::Text(until.clone()));
     }
     if let Some(feed) = &q.feed {
@@ -112,7 +112,7 @@ pub fn query_items(store: &Store, q: &ItemQuery) -> Result<Vec<ItemRow>, QueryEr
         );
         args.push(Value::Integer(feed_id));
     }
-    sql.push_str(" ORDER BY coalesce(i.published_at, i.fetched_at) DESC, i.id DESC");
+    sql.push_str(" ORDER BY coalesce(i.published_at, i.updated_at, i.fetched_at) DESC, i.id DESC");
     if let Some(limit) = q.limit {
         sql.push_str(" LIMIT ?");
         args.push(Value::Integer(i64::try_from(limit).unwrap_or(i64::MAX)));

@@ -1,0 +1,10 @@
+//! Integration tests: one test binary (one link step) with a module per
+//! area. Every test runs the real `secwire` binary against a real HTTP
+//! server on 127.0.0.1 and a real SQLite file in a temporary directory.
+
+mod backfill;
+mod cli;
+mod query;
+mod site;
+mod store_file;
+mod support;
