@@ -23,5 +23,6 @@ pub mod fetch;
 pub mod opml;
 pub mod parse;
 pub mod pipeline;
+pub mod rework;
 pub mod store;
 pub mod timefmt;

@@ -171,16 +171,19 @@ pub struct Pipeline {
     keys: KeyLocks,
 }
 
-/// The article-side result for one entry.
-struct ArticleOutcome {
-    title: Option<String>,
-    authors: Vec<String>,
-    published: Option<DateTime<Utc>>,
-    lang: Option<String>,
-    body: String,
-    status: &'static str,
-    error: Option<String>,
-    raw_page: Option<RawPage>,
+/// The article-side fields of an item.
+#[derive(Debug, Clone)]
+pub struct ArticleOutcome {
+    pub title: Option<String>,
+    pub authors: Vec<String>,
+    pub published: Option<DateTime<Utc>>,
+    pub lang: Option<String>,
+    pub body: String,
+    /// `items.extraction_status`
+    pub status: &'static str,
+    /// `items.extraction_error`
+    pub error: Option<String>,
+    pub raw_page: Option<RawPage>,
 }
 
 impl Pipeline {
@@ -519,13 +522,19 @@ impl Pipeline {
         let page_url = page.url.clone();
         let content_type = page.content_type.clone();
         let raw = page.body;
+        let feed_text = feed_text.to_string();
         let result = tokio::task::spawn_blocking(move || {
-            let text = charset::decode(&raw, content_type.as_deref(), DocKind::Html).text;
-            let article = extractor.extract(&text, Some(&page_url));
-            (article, raw)
+            let fields = extract_page(
+                &extractor,
+                &raw,
+                content_type.as_deref(),
+                &page_url,
+                &feed_text,
+            );
+            (fields, raw)
         })
         .await;
-        let (article, raw) = match result {
+        let (mut fields, raw) = match result {
             Ok(r) => r,
             Err(e) => {
                 return fallback(
@@ -534,29 +543,45 @@ impl Pipeline {
                 );
             }
         };
-        let raw_page = Some(RawPage {
+        fields.raw_page = Some(RawPage {
             url: page.url.to_string(),
             http_status: page.status,
             content_type: page.content_type.clone(),
             body: raw,
         });
-        let too_little = article.body.chars().count() < extract::MIN_BODY_CHARS;
-        let (body, status) = if too_little && feed_text.len() > article.body.len() {
-            (feed_text.to_string(), "feed_content")
-        } else {
-            (article.body, "ok")
-        };
-        ArticleOutcome {
-            title: article.title,
-            authors: article.authors,
-            published: article.published,
-            lang: article.lang,
-            body,
-            status,
-            error: (status == "feed_content")
-                .then(|| format!("{}: page text too short, kept the feed's content", page.url)),
-            raw_page,
-        }
+        fields
+    }
+}
+
+/// Extracts an HTML page fetched from `url` (pure: also used by
+/// `reextract` on stored pages). When the page holds too little text and
+/// the feed's own content is longer, the feed's content is the body and the
+/// status says so.
+pub fn extract_page(
+    extractor: &Extractor,
+    raw: &[u8],
+    content_type: Option<&str>,
+    url: &Url,
+    feed_text: &str,
+) -> ArticleOutcome {
+    let text = charset::decode(raw, content_type, DocKind::Html).text;
+    let article = extractor.extract(&text, Some(url));
+    let too_little = article.body.chars().count() < extract::MIN_BODY_CHARS;
+    let (body, status) = if too_little && feed_text.len() > article.body.len() {
+        (feed_text.to_string(), "feed_content")
+    } else {
+        (article.body, "ok")
+    };
+    ArticleOutcome {
+        title: article.title,
+        authors: article.authors,
+        published: article.published,
+        lang: article.lang,
+        body,
+        status,
+        error: (status == "feed_content")
+            .then(|| format!("{url}: page text too short, kept the feed's content")),
+        raw_page: None,
     }
 }
 

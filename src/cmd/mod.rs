@@ -10,6 +10,7 @@ mod feeds;
 mod parse_feed;
 mod progress;
 mod query;
+mod rework;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -76,6 +77,10 @@ enum Command {
     Extract(extract::Args),
     /// Classify items from a JSONL file of {"id","title","text"} (one JSON line per item)
     Classify(classify::Args),
+    /// Re-run extraction (then classification) over the stored raw pages, without fetching
+    Reextract(rework::ReextractArgs),
+    /// Re-run the classifier over stored items, without fetching
+    Reclassify(rework::ReclassifyArgs),
 }
 
 /// Sets up tracing on stderr. Data goes to stdout, diagnostics to stderr.
@@ -86,6 +91,7 @@ pub fn init_logging(cli: &Cli) {
     } else {
         match (cli.verbose, &cli.command) {
             (0, Command::Backfill(_)) => "secwire=info,warn",
+            (0, Command::Reextract(_) | Command::Reclassify(_)) => "warn",
             (0, _) => "warn",
             (1, _) => "secwire=debug,info",
             _ => "secwire=trace,debug",
@@ -115,6 +121,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ParseFeed(a) => parse_feed::run(&ctx, a),
         Command::Extract(a) => extract::run(&ctx, a),
         Command::Classify(a) => classify::run(&ctx, a),
+        Command::Reextract(a) => rework::reextract(&ctx, a),
+        Command::Reclassify(a) => rework::reclassify(&ctx, a),
     }
 }
 

@@ -5,6 +5,7 @@
 //! item is written together with its labels and raw page in one transaction,
 //! so a process killed at any moment leaves a consistent file.
 
+pub mod archive;
 pub mod query;
 pub mod schema;
 pub mod writer;
@@ -737,7 +738,7 @@ fn write_item_tx(
 }
 
 /// Replaces an item's labels (all labels, flagged or not, with their scores).
-fn write_labels_tx(
+pub(crate) fn write_labels_tx(
     tx: &rusqlite::Transaction<'_>,
     item_id: i64,
     c: &Classification,
@@ -745,6 +746,17 @@ fn write_labels_tx(
     now: &str,
 ) -> Result<()> {
     tx.execute("DELETE FROM item_labels WHERE item_id = ?1", [item_id])?;
+    insert_labels_tx(tx, item_id, c, version, now)
+}
+
+/// Inserts an item's labels (the rows must not exist).
+pub(crate) fn insert_labels_tx(
+    tx: &rusqlite::Transaction<'_>,
+    item_id: i64,
+    c: &Classification,
+    version: &str,
+    now: &str,
+) -> Result<()> {
     for l in &c.labels {
         let events: Vec<&Event> = c.events.iter().filter(|e| e.label == l.label).collect();
         let evidence = serde_json::to_string(&l.evidence)

@@ -5,6 +5,7 @@
 mod backfill;
 mod cli;
 mod query;
+mod rework;
 mod site;
 mod store_file;
 mod support;
