@@ -29,6 +29,9 @@ pub struct StoredPage {
     pub body: Vec<u8>,
 }
 
+/// `raw_pages` columns: url, content_type, encoding, size, body.
+type RawRow = (String, Option<String>, String, i64, Vec<u8>);
+
 /// New article-side fields for an item, with its new labels.
 #[derive(Debug, Clone)]
 pub struct Rework {
@@ -109,7 +112,7 @@ impl Store {
 
     /// An item's raw page, decompressed.
     pub fn stored_page(&self, item_id: i64) -> Result<Option<StoredPage>> {
-        let row: Option<(String, Option<String>, String, i64, Vec<u8>)> = self
+        let row: Option<RawRow> = self
             .conn()
             .query_row(
                 "SELECT url, content_type, encoding, size, body FROM raw_pages WHERE item_id = ?1",
