@@ -64,6 +64,12 @@ pub struct Config {
     #[serde(default)]
     pub classifier: ClassifierConfig,
     #[serde(default)]
+    pub schedule: ScheduleConfig,
+    #[serde(default)]
+    pub daemon: DaemonConfig,
+    #[serde(default)]
+    pub metrics: MetricsConfig,
+    #[serde(default)]
     pub feeds: Vec<FeedConfig>,
     /// Per-site extraction rules (see `extract::SiteRule`).
     #[serde(default)]
@@ -120,6 +126,16 @@ pub struct FetchConfig {
     pub allow_private_addresses: bool,
     #[serde(default = "default_max_redirects")]
     pub max_redirects: usize,
+    /// Minimum time between the starts of two requests to the same host.
+    #[serde(default = "default_min_host_delay")]
+    pub min_host_delay: HumanDuration,
+    /// Honour robots.txt for article pages.
+    #[serde(default = "yes")]
+    pub respect_robots: bool,
+}
+
+fn default_min_host_delay() -> HumanDuration {
+    HumanDuration(Duration::from_secs(1))
 }
 
 fn default_user_agent() -> String {
@@ -162,6 +178,8 @@ impl Default for FetchConfig {
             per_host_concurrency: default_per_host_concurrency(),
             allow_private_addresses: false,
             max_redirects: default_max_redirects(),
+            min_host_delay: default_min_host_delay(),
+            respect_robots: true,
         }
     }
 }
@@ -220,6 +238,98 @@ impl Default for ClassifierConfig {
             threshold: default_threshold(),
         }
     }
+}
+
+/// `[schedule]`: how often `secwire run` polls each feed.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleConfig {
+    #[serde(default = "default_min_interval")]
+    pub min_interval: HumanDuration,
+    #[serde(default = "default_max_interval")]
+    pub max_interval: HumanDuration,
+    /// Interval for a feed whose publishing rhythm is not known yet.
+    #[serde(default = "default_interval")]
+    pub default_interval: HumanDuration,
+    /// Random spread added to each interval, as a fraction (0.1 = ±10%).
+    #[serde(default = "default_jitter")]
+    pub jitter: f64,
+    /// A feed is fetched without validators this often, in case its
+    /// server's ETag/Last-Modified handling is broken.
+    #[serde(default = "default_unconditional_every")]
+    pub unconditional_every: HumanDuration,
+}
+
+fn default_min_interval() -> HumanDuration {
+    HumanDuration(Duration::from_secs(600))
+}
+fn default_max_interval() -> HumanDuration {
+    HumanDuration(Duration::from_secs(6 * 3600))
+}
+fn default_interval() -> HumanDuration {
+    HumanDuration(Duration::from_secs(3600))
+}
+fn default_jitter() -> f64 {
+    0.1
+}
+fn default_unconditional_every() -> HumanDuration {
+    HumanDuration(Duration::from_secs(12 * 3600))
+}
+
+impl Default for ScheduleConfig {
+    fn default() -> Self {
+        ScheduleConfig {
+            min_interval: default_min_interval(),
+            max_interval: default_max_interval(),
+            default_interval: default_interval(),
+            jitter: default_jitter(),
+            unconditional_every: default_unconditional_every(),
+        }
+    }
+}
+
+/// `[daemon]`: the long-running `secwire run`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DaemonConfig {
+    /// On SIGINT/SIGTERM, in-flight work gets this long to finish.
+    #[serde(default = "default_shutdown_timeout")]
+    pub shutdown_timeout: HumanDuration,
+    /// Attempts for an article page whose fetch fails transiently.
+    #[serde(default = "default_article_attempts")]
+    pub article_attempts: u32,
+    /// Wait before the first retry of such a page; doubles per attempt.
+    #[serde(default = "default_article_retry_delay")]
+    pub article_retry_delay: HumanDuration,
+}
+
+fn default_shutdown_timeout() -> HumanDuration {
+    HumanDuration(Duration::from_secs(10))
+}
+fn default_article_attempts() -> u32 {
+    3
+}
+fn default_article_retry_delay() -> HumanDuration {
+    HumanDuration(Duration::from_secs(300))
+}
+
+impl Default for DaemonConfig {
+    fn default() -> Self {
+        DaemonConfig {
+            shutdown_timeout: default_shutdown_timeout(),
+            article_attempts: default_article_attempts(),
+            article_retry_delay: default_article_retry_delay(),
+        }
+    }
+}
+
+/// `[metrics]`: Prometheus metrics and health endpoints of `secwire run`.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsConfig {
+    /// Address to serve `/metrics`, `/healthz` and `/readyz` on; off when absent.
+    #[serde(default)]
+    pub listen: Option<std::net::SocketAddr>,
 }
 
 /// One `[[feeds]]` entry.
@@ -296,7 +406,8 @@ impl<'de> Deserialize<'de> for HumanDuration {
     }
 }
 
-/// Parses `"90s"`, `"10m"`, `"6h"`, `"1d"`, `"1h30m"` or a bare number of seconds.
+/// Parses `"250ms"`, `"90s"`, `"10m"`, `"6h"`, `"1d"`, `"1h30m"` or a bare
+/// number of seconds.
 pub fn parse_duration(text: &str) -> Result<Duration, String> {
     let t = text.trim();
     if t.is_empty() {
@@ -304,6 +415,12 @@ pub fn parse_duration(text: &str) -> Result<Duration, String> {
     }
     if let Ok(secs) = t.parse::<u64>() {
         return Ok(Duration::from_secs(secs));
+    }
+    if let Some(ms) = t
+        .strip_suffix("ms")
+        .and_then(|n| n.trim().parse::<u64>().ok())
+    {
+        return Ok(Duration::from_millis(ms));
     }
     let mut total: u64 = 0;
     let mut num = String::new();
@@ -396,6 +513,22 @@ impl Config {
         }
         if f.max_redirects > 20 {
             return Err(bad("fetch.max_redirects must be at most 20".into()));
+        }
+        let sc = &self.schedule;
+        if sc.min_interval.0.is_zero() || sc.min_interval.0 > sc.max_interval.0 {
+            return Err(bad(format!(
+                "schedule.min_interval must be positive and at most schedule.max_interval ({:?} > {:?})",
+                sc.min_interval.0, sc.max_interval.0
+            )));
+        }
+        if !(0.0..=0.5).contains(&sc.jitter) {
+            return Err(bad(format!(
+                "schedule.jitter must be between 0 and 0.5, got {}",
+                sc.jitter
+            )));
+        }
+        if self.daemon.article_attempts == 0 {
+            return Err(bad("daemon.article_attempts must be at least 1".into()));
         }
         if !(0.0..=1.0).contains(&self.classifier.threshold) {
             return Err(bad(format!(
@@ -509,6 +642,7 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert_eq!(parse_duration("2d").unwrap(), Duration::from_secs(172800));
         assert_eq!(parse_duration("45").unwrap(), Duration::from_secs(45));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
         assert!(parse_duration("10").is_ok());
         assert!(parse_duration("10x").is_err());
         assert!(parse_duration("m").is_err());

@@ -18,11 +18,14 @@
 pub mod charset;
 pub mod classify;
 pub mod config;
+pub mod daemon;
 pub mod extract;
 pub mod fetch;
+pub mod metrics;
 pub mod opml;
 pub mod parse;
 pub mod pipeline;
 pub mod rework;
+pub mod schedule;
 pub mod store;
 pub mod timefmt;

@@ -5,6 +5,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -17,6 +18,7 @@ use crate::classify::{Classification, Classifier};
 use crate::extract::{self, Extractor};
 use crate::fetch::{self, FetchError, Fetcher, Kind, Validators};
 use crate::parse::{self, Entry, ParseOptions, link::canonical_url};
+use crate::store::archive::{RetryItem, StoredArticle};
 use crate::store::writer::StoreHandle;
 use crate::store::{FeedRow, FetchRecord, ItemRecord, Known, RawPage, Written};
 use crate::timefmt::to_db;
@@ -31,9 +33,17 @@ pub struct PipelineOptions {
     /// Article fetches that failed transiently are retried on later runs
     /// until an item has had this many attempts.
     pub max_article_attempts: i64,
+    /// Wait before retrying a transiently failed article; doubles per attempt.
+    pub article_retry_delay: Duration,
     /// Entries of one feed processed at once (HTTP concurrency is bounded
     /// separately by the fetcher).
     pub entry_concurrency: usize,
+    /// Keep raw pages (mirrors `[store] keep_raw_pages`; the writer applies it
+    /// to item writes, this to article retries).
+    pub keep_raw_pages: bool,
+    /// Fetch a feed without validators when its last such fetch is older
+    /// than this (servers with broken ETag handling hide new entries).
+    pub unconditional_every: Option<Duration>,
 }
 
 impl Default for PipelineOptions {
@@ -42,10 +52,32 @@ impl Default for PipelineOptions {
             fetch_articles: true,
             since: None,
             max_article_attempts: 3,
+            article_retry_delay: Duration::from_secs(300),
             entry_concurrency: 4,
+            keep_raw_pages: true,
+            unconditional_every: Some(Duration::from_secs(12 * 3600)),
         }
     }
 }
+
+impl PipelineOptions {
+    /// The options a configuration implies (front-ends may override some).
+    pub fn from_config(cfg: &crate::config::Config) -> PipelineOptions {
+        PipelineOptions {
+            fetch_articles: true,
+            since: None,
+            max_article_attempts: i64::from(cfg.daemon.article_attempts),
+            article_retry_delay: cfg.daemon.article_retry_delay.0,
+            entry_concurrency: cfg.fetch.per_host_concurrency.clamp(1, 8),
+            keep_raw_pages: cfg.store.keep_raw_pages,
+            unconditional_every: Some(cfg.schedule.unconditional_every.0),
+        }
+    }
+}
+
+/// A failure is not counted against a feed when it looks like the network's
+/// fault and no server at all has answered for this long.
+const NETWORK_QUIET: Duration = Duration::from_secs(300);
 
 /// The stage at which a feed failed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -82,6 +114,33 @@ pub struct FeedReport {
     pub flagged: BTreeMap<String, u64>,
     /// Entries that could not be stored (database errors).
     pub store_errors: u64,
+    /// What the fetch said about polling: used by the scheduler.
+    #[serde(skip)]
+    pub hints: FetchHints,
+}
+
+/// What one fetch of a feed tells the scheduler.
+#[derive(Debug, Clone, Default)]
+pub struct FetchHints {
+    /// HTTP status, when a response arrived.
+    pub status: Option<u16>,
+    /// `Retry-After` of a 429/503.
+    pub retry_after: Option<Duration>,
+    /// `Cache-Control: max-age`.
+    pub max_age: Option<Duration>,
+    /// RSS `<ttl>`.
+    pub ttl: Option<Duration>,
+    /// Publication dates of the entries in the document (all of them,
+    /// including those skipped as unchanged).
+    pub entry_dates: Vec<DateTime<Utc>>,
+    /// The failure was recorded but not counted (the network looked down).
+    pub failure_not_counted: bool,
+    /// Short error class for metrics (`http_status`, `timeout`, `parse`...).
+    pub error_class: Option<&'static str>,
+    /// How long the feed request took (to the last body byte).
+    pub fetch_duration: Option<Duration>,
+    /// sy:updatePeriod × sy:updateFrequency, when the feed declares it.
+    pub update_period: Option<Duration>,
 }
 
 impl FeedReport {
@@ -99,6 +158,7 @@ impl FeedReport {
             articles_failed: 0,
             flagged: BTreeMap::new(),
             store_errors: 0,
+            hints: FetchHints::default(),
         }
     }
 
@@ -218,20 +278,45 @@ impl Pipeline {
             Ok(u) => u,
             Err(e) => {
                 let error = format!("invalid feed URL {}: {e}", feed.url);
-                return self.fail(feed, Stage::Fetch, None, error).await;
+                let hints = FetchHints {
+                    error_class: Some("invalid_url"),
+                    ..FetchHints::default()
+                };
+                return self
+                    .fail(feed, Stage::Fetch, FetchRecord::failure(None, error), hints)
+                    .await;
             }
         };
+        let unconditional = self.opts.unconditional_every.is_some_and(|every| {
+            feed.last_fetch_at.is_some()
+                && feed
+                    .last_unconditional_at
+                    .as_deref()
+                    .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+                    .is_none_or(|t| {
+                        (Utc::now() - t.with_timezone(&Utc))
+                            .to_std()
+                            .is_ok_and(|age| age >= every)
+                    })
+        });
         let validators = Validators {
             etag: feed.etag.clone(),
             last_modified: feed.last_modified.clone(),
         };
-        let fetched = match self.fetcher.get(&url, Kind::Feed, Some(&validators)).await {
+        let validators = (!unconditional).then_some(&validators);
+        if unconditional {
+            debug!("fetching without validators (periodic unconditional fetch)");
+        }
+        let started = std::time::Instant::now();
+        let fetched = match self.fetcher.get(&url, Kind::Feed, validators).await {
             Ok(f) => f,
             Err(e) => {
-                let status = e.status();
-                return self.fail(feed, Stage::Fetch, status, e.to_string()).await;
+                let mut report = self.fail_fetch(feed, e).await;
+                report.hints.fetch_duration = Some(started.elapsed());
+                return report;
             }
         };
+        let fetch_duration = started.elapsed();
         let mut record = FetchRecord {
             status: Some(fetched.status),
             error: None,
@@ -240,11 +325,21 @@ impl Pipeline {
             moved_to: fetched.moved_to.as_ref().map(Url::to_string),
             feed_title: None,
             site_url: None,
+            count_failure: true,
+            unconditional: unconditional || feed.last_fetch_at.is_none(),
+        };
+        let mut hints = FetchHints {
+            status: Some(fetched.status),
+            max_age: fetched.max_age,
+            fetch_duration: Some(fetch_duration),
+            ..FetchHints::default()
         };
         if fetched.not_modified() {
             debug!("not modified");
             self.record(feed, record).await;
-            return FeedReport::new(feed, FeedOutcome::NotModified);
+            let mut report = FeedReport::new(feed, FeedOutcome::NotModified);
+            report.hints = hints;
+            return report;
         }
 
         let base = fetched.url.clone();
@@ -264,15 +359,15 @@ impl Pipeline {
             Ok(Ok(p)) => p,
             Ok(Err(e)) => {
                 let error = format!("{}: {e}", fetched.url);
-                return self
-                    .fail(feed, Stage::Parse, Some(fetched.status), error)
-                    .await;
+                hints.error_class = Some("parse");
+                let record = FetchRecord::failure(Some(fetched.status), error);
+                return self.fail(feed, Stage::Parse, record, hints).await;
             }
             Err(join) => {
                 let error = format!("{}: parser crashed: {join}", fetched.url);
-                return self
-                    .fail(feed, Stage::Parse, Some(fetched.status), error)
-                    .await;
+                hints.error_class = Some("parse");
+                let record = FetchRecord::failure(Some(fetched.status), error);
+                return self.fail(feed, Stage::Parse, record, hints).await;
             }
         };
         for w in &parsed.warnings {
@@ -283,6 +378,13 @@ impl Pipeline {
         self.record(feed, record).await;
 
         let mut report = FeedReport::new(feed, FeedOutcome::Fetched);
+        hints.ttl = parsed.ttl;
+        hints.entry_dates = parsed
+            .entries
+            .iter()
+            .filter_map(|e| e.published.or(e.updated))
+            .collect();
+        report.hints = hints;
         report.entries = parsed.entries.len() as u64;
         let since = self.opts.since;
         let (old, current): (Vec<Entry>, Vec<Entry>) =
@@ -326,21 +428,37 @@ impl Pipeline {
         }
     }
 
+    async fn fail_fetch(&self, feed: &FeedRow, e: FetchError) -> FeedReport {
+        let mut record = FetchRecord::failure(e.status(), e.to_string());
+        let mut hints = FetchHints {
+            status: e.status(),
+            error_class: Some(e.class()),
+            ..FetchHints::default()
+        };
+        if let FetchError::Status { retry_after, .. } = &e {
+            hints.retry_after = *retry_after;
+        }
+        if e.is_network_suspect() && self.fetcher.no_response_within(NETWORK_QUIET) {
+            // Nothing answers at all: the network is down, not this feed.
+            record.count_failure = false;
+            hints.failure_not_counted = true;
+        }
+        self.fail(feed, Stage::Fetch, record, hints).await
+    }
+
     async fn fail(
         &self,
         feed: &FeedRow,
         stage: Stage,
-        status: Option<u16>,
-        error: String,
+        record: FetchRecord,
+        hints: FetchHints,
     ) -> FeedReport {
-        warn!(stage = ?stage, error = %error, "feed failed");
-        let record = FetchRecord {
-            status,
-            error: Some(error.clone()),
-            ..Default::default()
-        };
+        let error = record.error.clone().unwrap_or_default();
+        warn!(stage = ?stage, error = %error, counted = record.count_failure, "feed failed");
         self.record(feed, record).await;
-        FeedReport::new(feed, FeedOutcome::Failed { stage, error })
+        let mut report = FeedReport::new(feed, FeedOutcome::Failed { stage, error });
+        report.hints = hints;
+        report
     }
 
     async fn process_entry(&self, feed: &FeedRow, entry: Entry) -> EntryOutcome {
@@ -401,12 +519,20 @@ impl Pipeline {
             _ => {}
         }
         let is_new = known == Known::New;
+        let attempts_before = match known {
+            Known::InFeed {
+                extraction_attempts,
+                ..
+            } => extraction_attempts,
+            _ => 0,
+        };
 
         let feed_html = entry.content.as_deref().or(entry.summary.as_deref());
         let feed_text = feed_html
             .map(extract::html_fragment_to_text)
             .unwrap_or_default();
-        let article = self.article(canonical.as_deref(), &feed_text).await;
+        let mut article = self.article(canonical.as_deref(), &feed_text).await;
+        let next_retry_at = self.retry_policy(&mut article, attempts_before);
         match article.status {
             "ok" => out.article_extracted = true,
             "fetch_failed" | "fetch_retry" | "blocked" | "not_html" | "feed_content" => {
@@ -461,6 +587,7 @@ impl Pipeline {
             raw_page: article.raw_page,
             classification: Some(classification),
             classifier_version: self.classifier.version().to_string(),
+            next_retry_at,
         };
         match self.store.write_item(record).await {
             Ok(Written::Inserted(_)) => {
@@ -475,6 +602,85 @@ impl Pipeline {
             }
         }
         out
+    }
+
+    /// Retries the article fetch of an item whose earlier attempt failed
+    /// transiently; stores the outcome. Returns the new extraction status.
+    pub async fn retry_article(&self, item: RetryItem) -> &'static str {
+        let span = info_span!("item", item_id = item.article.item_id, url = %item.url);
+        async move {
+            let old = item.article;
+            // While the fetch was failing, the body was the feed's text.
+            let mut article = self.article(Some(&item.url), &old.body).await;
+            let next_retry_at = self.retry_policy(&mut article, item.attempts);
+            let new = StoredArticle {
+                item_id: old.item_id,
+                title: old.title.clone().or(article.title.clone()),
+                authors: if article.authors.is_empty() {
+                    old.authors.clone()
+                } else {
+                    article.authors.clone()
+                },
+                published_at: old.published_at.clone().or(article.published.map(to_db)),
+                lang: article.lang.clone().or(old.lang.clone()),
+                body: article.body.clone(),
+                summary: old.summary.clone(),
+                extraction_status: article.status.to_string(),
+                extraction_error: article.error.clone(),
+            };
+            let classifier = self.classifier.clone();
+            let (t, b) = (new.title.clone().unwrap_or_default(), new.body.clone());
+            let Ok(classification) =
+                tokio::task::spawn_blocking(move || classifier.classify(&t, &b)).await
+            else {
+                return "fetch_retry";
+            };
+            let version = self.classifier.version().to_string();
+            let keep = self.opts.keep_raw_pages;
+            let raw = article.raw_page.take();
+            let status = article.status;
+            let res = self
+                .store
+                .call(move |s| {
+                    s.write_retry(
+                        &new,
+                        raw.as_ref(),
+                        &classification,
+                        &version,
+                        next_retry_at.as_deref(),
+                        keep,
+                    )
+                })
+                .await;
+            if let Err(e) = res {
+                warn!(error = %e, "storing article retry failed");
+            }
+            debug!(status, "article retried");
+            status
+        }
+        .instrument(span)
+        .await
+    }
+
+    /// After a transient failure: when the next retry is due, or, once the
+    /// attempts are used up, turns the failure into a permanent one.
+    fn retry_policy(&self, article: &mut ArticleOutcome, attempts_before: i64) -> Option<String> {
+        if article.status != "fetch_retry" {
+            return None;
+        }
+        let attempt = attempts_before + 1;
+        if attempt >= self.opts.max_article_attempts {
+            article.status = "fetch_failed";
+            article.error = article
+                .error
+                .take()
+                .map(|e| format!("gave up after {attempt} attempts: {e}"));
+            return None;
+        }
+        let factor = 1u32 << attempts_before.clamp(0, 16) as u32;
+        let delay = self.opts.article_retry_delay.saturating_mul(factor);
+        let delay = chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::days(1));
+        Some(to_db(Utc::now() + delay))
     }
 
     /// Fetches and extracts the article page; falls back to the feed's own
@@ -500,7 +706,7 @@ impl Pipeline {
             Ok(p) => p,
             Err(e) => {
                 let status = match e {
-                    FetchError::NonPublic { .. } => "blocked",
+                    FetchError::NonPublic { .. } | FetchError::RobotsDisallowed { .. } => "blocked",
                     _ if e.is_transient() => "fetch_retry",
                     _ => "fetch_failed",
                 };

@@ -79,7 +79,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         PipelineOptions {
             fetch_articles: !args.no_articles,
             since,
-            ..PipelineOptions::default()
+            ..PipelineOptions::from_config(&cfg)
         },
     );
     let concurrency = cfg.fetch.concurrency;

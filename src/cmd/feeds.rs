@@ -27,6 +27,12 @@ enum Action {
         /// The OPML file
         file: PathBuf,
     },
+    /// Re-enable a feed that was disabled (e.g. after 410 Gone); a running
+    /// daemon picks it up within a minute, or at once on SIGHUP
+    Enable {
+        /// Feed id or URL (see `secwire feeds`)
+        feed: String,
+    },
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
@@ -61,6 +67,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Some(Action::Enable { feed }) => match store.enable_feed(&feed)? {
+            Some(row) => {
+                eprintln!("enabled feed {} ({})", row.id, row.url);
+                Ok(ExitCode::SUCCESS)
+            }
+            None => anyhow::bail!(
+                "no feed matches {feed:?} (give a feed id or URL; `secwire feeds` lists them)"
+            ),
+        },
         None => {
             let feeds = store.feed_statuses()?;
             let format = args.format.unwrap_or_else(Format::default_for_stdout);

@@ -11,6 +11,7 @@ mod parse_feed;
 mod progress;
 mod query;
 mod rework;
+mod run;
 
 use std::io::IsTerminal;
 use std::path::{Path, PathBuf};
@@ -23,6 +24,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use secwire::classify::{Classifier, RulesError};
 use secwire::config::{Config, ConfigError};
+use secwire::daemon::DaemonError;
 use secwire::extract::{ExtractError, Extractor};
 use secwire::store::{Store, StoreError};
 
@@ -67,6 +69,8 @@ enum Command {
     /// Process every configured feed once (fetch, parse, extract, classify,
     /// store), then exit
     Backfill(backfill::Args),
+    /// Run as a daemon: poll every feed on its own schedule until stopped
+    Run(run::Args),
     /// Print stored items, filtered
     Query(query::Args),
     /// List feeds with their state, or import feeds from OPML
@@ -90,7 +94,7 @@ pub fn init_logging(cli: &Cli) {
         "warn"
     } else {
         match (cli.verbose, &cli.command) {
-            (0, Command::Backfill(_)) => "secwire=info,warn",
+            (0, Command::Backfill(_) | Command::Run(_)) => "secwire=info,warn",
             (0, Command::Reextract(_) | Command::Reclassify(_)) => "warn",
             (0, _) => "warn",
             (1, _) => "secwire=debug,info",
@@ -116,6 +120,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     };
     match cli.command {
         Command::Backfill(a) => backfill::run(&ctx, a),
+        Command::Run(a) => run::run(&ctx, a),
         Command::Query(a) => query::run(&ctx, a),
         Command::Feeds(a) => feeds::run(&ctx, a),
         Command::ParseFeed(a) => parse_feed::run(&ctx, a),
@@ -128,8 +133,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 /// What every subcommand may need: where the config and database are.
 pub struct Ctx {
-    config_path: Option<PathBuf>,
-    db_override: Option<PathBuf>,
+    pub(crate) config_path: Option<PathBuf>,
+    pub(crate) db_override: Option<PathBuf>,
 }
 
 impl Ctx {
@@ -190,6 +195,15 @@ fn is_setup_error(err: &anyhow::Error) -> bool {
         e.is::<ConfigError>()
             || e.is::<RulesError>()
             || e.is::<ExtractError>()
+            || matches!(
+                e.downcast_ref::<DaemonError>(),
+                Some(
+                    DaemonError::AlreadyRunning { .. }
+                        | DaemonError::Lock { .. }
+                        | DaemonError::Setup(_)
+                        | DaemonError::Metrics { .. }
+                )
+            )
             || matches!(
                 e.downcast_ref::<StoreError>(),
                 Some(

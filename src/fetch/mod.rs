@@ -8,11 +8,12 @@
 //! article links.
 
 pub mod address;
+pub mod robots;
 
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use futures_util::StreamExt;
 use reqwest::header::{self, HeaderMap, HeaderValue};
@@ -93,6 +94,10 @@ pub enum FetchError {
     },
     #[error("{url}: only http and https URLs are fetched")]
     Scheme { url: String },
+    #[error("{url}: disallowed by robots.txt")]
+    RobotsDisallowed { url: String },
+    #[error("{url}: robots.txt unreachable ({reason}); not fetching until it can be read")]
+    RobotsUnavailable { url: String, reason: String },
     #[error("{url}: {reason}")]
     Other { url: String, reason: String },
 }
@@ -104,9 +109,21 @@ impl FetchError {
             FetchError::Status { status, .. } => {
                 *status == 408 || *status == 425 || *status == 429 || *status >= 500
             }
-            FetchError::Timeout { .. } | FetchError::Connect { .. } | FetchError::Other { .. } => {
-                true
-            }
+            FetchError::Timeout { .. }
+            | FetchError::Connect { .. }
+            | FetchError::Other { .. }
+            | FetchError::RobotsUnavailable { .. } => true,
+            _ => false,
+        }
+    }
+
+    /// Failures that a broken network (rather than the server) explains:
+    /// timeouts, DNS failures, unreachable networks. A refused connection is
+    /// an answer from the host, so it is not one of them.
+    pub fn is_network_suspect(&self) -> bool {
+        match self {
+            FetchError::Timeout { .. } => true,
+            FetchError::Connect { reason, .. } => !reason.contains("Connection refused"),
             _ => false,
         }
     }
@@ -129,6 +146,7 @@ impl FetchError {
             FetchError::TooManyRedirects { .. } | FetchError::BadRedirect { .. } => "redirect",
             FetchError::NonPublic { .. } => "non_public_address",
             FetchError::Scheme { .. } => "scheme",
+            FetchError::RobotsDisallowed { .. } | FetchError::RobotsUnavailable { .. } => "robots",
             FetchError::Other { .. } => "other",
         }
     }
@@ -140,6 +158,19 @@ struct Permits {
     _global: Option<OwnedSemaphorePermit>,
 }
 
+/// Politeness state of one host.
+struct Host {
+    sem: Arc<Semaphore>,
+    /// Earliest start of the next request to this host.
+    next_start: Mutex<Instant>,
+    last_used: Mutex<Instant>,
+}
+
+/// Hosts remembered before idle ones are forgotten.
+const MAX_HOSTS: usize = 1024;
+/// A host idle this long can be forgotten.
+const HOST_IDLE: Duration = Duration::from_secs(600);
+
 /// The HTTP client with its limits. Cheap to share behind an `Arc`.
 pub struct Fetcher {
     /// For feeds (operator-configured addresses).
@@ -148,7 +179,11 @@ pub struct Fetcher {
     page_client: Client,
     cfg: FetchConfig,
     global: Arc<Semaphore>,
-    hosts: Mutex<HashMap<String, Arc<Semaphore>>>,
+    hosts: Mutex<HashMap<String, Arc<Host>>>,
+    robots: robots::RobotsCache,
+    /// When any server last answered (any status): evidence that the
+    /// network works.
+    last_response: Mutex<Option<Instant>>,
 }
 
 impl Fetcher {
@@ -175,38 +210,102 @@ impl Fetcher {
             cfg: cfg.clone(),
             global: Arc::new(Semaphore::new(cfg.concurrency)),
             hosts: Mutex::new(HashMap::new()),
+            robots: robots::RobotsCache::new(),
+            last_response: Mutex::new(None),
         })
     }
 
-    /// Waits for a per-host and a global slot. The semaphores are never
-    /// closed, so acquiring cannot fail; the permits are held by the caller
-    /// until the response body has been read.
+    /// True when no server has answered for `window` (or ever): failures
+    /// then say more about the network than about the feed.
+    pub fn no_response_within(&self, window: Duration) -> bool {
+        let last = *self.last_response.lock().unwrap_or_else(|p| p.into_inner());
+        last.is_none_or(|t| t.elapsed() > window)
+    }
+
+    fn saw_response(&self) {
+        *self.last_response.lock().unwrap_or_else(|p| p.into_inner()) = Some(Instant::now());
+    }
+
+    /// Hosts currently remembered (for metrics and tests of boundedness).
+    pub fn hosts_tracked(&self) -> usize {
+        self.hosts.lock().unwrap_or_else(|p| p.into_inner()).len()
+    }
+
+    fn host(&self, url: &Url) -> Arc<Host> {
+        let name = url.host_str().unwrap_or("").to_ascii_lowercase();
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        if hosts.len() >= MAX_HOSTS && !hosts.contains_key(&name) {
+            hosts.retain(|_, h| {
+                Arc::strong_count(h) > 1
+                    || h.last_used
+                        .lock()
+                        .map(|t| t.elapsed() < HOST_IDLE)
+                        .unwrap_or(false)
+            });
+        }
+        let h = hosts
+            .entry(name)
+            .or_insert_with(|| {
+                Arc::new(Host {
+                    sem: Arc::new(Semaphore::new(self.cfg.per_host_concurrency)),
+                    next_start: Mutex::new(Instant::now()),
+                    last_used: Mutex::new(Instant::now()),
+                })
+            })
+            .clone();
+        if let Ok(mut t) = h.last_used.lock() {
+            *t = Instant::now();
+        }
+        h
+    }
+
+    /// Waits for a per-host slot, the host's politeness delay, and a global
+    /// slot. The semaphores are never closed, so acquiring cannot fail; the
+    /// permits are held by the caller until the response body has been read.
     async fn permits(&self, url: &Url) -> Permits {
-        let host = url.host_str().unwrap_or("").to_ascii_lowercase();
-        let host_sem = {
-            let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
-            hosts
-                .entry(host)
-                .or_insert_with(|| Arc::new(Semaphore::new(self.cfg.per_host_concurrency)))
-                .clone()
-        };
+        let host = self.host(url);
         // Host first: a request waiting for a busy host must not hold one of
         // the global slots that requests to idle hosts could use.
-        let host = host_sem.acquire_owned().await.ok();
+        let host_permit = host.sem.clone().acquire_owned().await.ok();
+        let delay = self.cfg.min_host_delay.0;
+        if !delay.is_zero() {
+            let wait = {
+                let mut next = host.next_start.lock().unwrap_or_else(|p| p.into_inner());
+                let now = Instant::now();
+                let start = (*next).max(now);
+                *next = start + delay;
+                start - now
+            };
+            if !wait.is_zero() {
+                tokio::time::sleep(wait).await;
+            }
+        }
         let global = self.global.clone().acquire_owned().await.ok();
         Permits {
-            _host: host,
+            _host: host_permit,
             _global: global,
         }
     }
 
     /// GETs `url`, following redirects, with validators for a conditional
-    /// request. A 304 is returned as `Ok` with `status == 304`.
+    /// request. A 304 is returned as `Ok` with `status == 304`. Article
+    /// pages are checked against robots.txt when `respect_robots` is set.
     pub async fn get(
         &self,
         url: &Url,
         kind: Kind,
         validators: Option<&Validators>,
+    ) -> Result<Fetched, FetchError> {
+        let robots = kind == Kind::Page && self.cfg.respect_robots;
+        self.get_inner(url, kind, validators, robots).await
+    }
+
+    async fn get_inner(
+        &self,
+        url: &Url,
+        kind: Kind,
+        validators: Option<&Validators>,
+        check_robots: bool,
     ) -> Result<Fetched, FetchError> {
         let (client, limit) = match kind {
             Kind::Feed => (&self.feed_client, self.cfg.max_feed_bytes),
@@ -218,6 +317,9 @@ impl Fetcher {
         let mut still_permanent = true;
         for _hop in 0..=self.cfg.max_redirects {
             check_url(&current, guard_literals)?;
+            if check_robots {
+                self.check_robots(&current).await?;
+            }
             let _permits = self.permits(&current).await;
             let mut req = client.get(current.clone());
             req = req.header(
@@ -244,6 +346,7 @@ impl Fetcher {
                 }
             }
             let resp = req.send().await.map_err(|e| self.map_err(&current, e))?;
+            self.saw_response();
             let status = resp.status();
             if status.is_redirection() && status != StatusCode::NOT_MODIFIED {
                 let next = resp

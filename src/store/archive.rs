@@ -29,6 +29,14 @@ pub struct StoredPage {
     pub body: Vec<u8>,
 }
 
+/// An item whose article fetch failed transiently and is due for a retry.
+#[derive(Debug, Clone)]
+pub struct RetryItem {
+    pub article: StoredArticle,
+    pub url: String,
+    pub attempts: i64,
+}
+
 /// `raw_pages` columns: url, content_type, encoding, size, body.
 type RawRow = (String, Option<String>, String, i64, Vec<u8>);
 
@@ -138,6 +146,79 @@ impl Store {
             content_type,
             body,
         }))
+    }
+
+    /// Items whose transient article failure is due for a retry at `now`.
+    pub fn due_retries(&self, now: &str, limit: usize) -> Result<Vec<RetryItem>> {
+        let mut st = self.conn().prepare(
+            "SELECT id, url, extraction_attempts FROM items
+             WHERE extraction_status = 'fetch_retry' AND url IS NOT NULL
+               AND (next_retry_at IS NULL OR next_retry_at <= ?1)
+             ORDER BY next_retry_at LIMIT ?2",
+        )?;
+        let rows: Vec<(i64, String, i64)> = st
+            .query_map(params![now, limit as i64], |r| {
+                Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut out = Vec::with_capacity(rows.len());
+        for (id, url, attempts) in rows {
+            if let Some(article) = self.stored_article(id)? {
+                out.push(RetryItem {
+                    article,
+                    url,
+                    attempts,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Stores the outcome of an article retry: new article fields, labels,
+    /// raw page and the next retry time, in one transaction.
+    pub fn write_retry(
+        &mut self,
+        article: &StoredArticle,
+        raw_page: Option<&super::RawPage>,
+        classification: &Classification,
+        classifier_version: &str,
+        next_retry_at: Option<&str>,
+        keep_raw_pages: bool,
+    ) -> Result<()> {
+        let now = now_db();
+        let authors = serde_json::to_string(&article.authors)
+            .map_err(|e| StoreError::Invalid(format!("authors: {e}")))?;
+        let tx = self.conn.transaction()?;
+        tx.execute(
+            "UPDATE items SET title = ?2, authors = ?3, published_at = ?4, lang = ?5, body = ?6,
+                    extraction_status = ?7, extraction_error = ?8, modified_at = ?9,
+                    extraction_attempts = extraction_attempts + 1, next_retry_at = ?10
+             WHERE id = ?1",
+            params![
+                article.item_id,
+                article.title,
+                authors,
+                article.published_at,
+                article.lang,
+                article.body,
+                article.extraction_status,
+                article.extraction_error,
+                now,
+                next_retry_at
+            ],
+        )?;
+        write_labels_tx(
+            &tx,
+            article.item_id,
+            classification,
+            classifier_version,
+            &now,
+        )?;
+        if let Some(page) = raw_page.filter(|_| keep_raw_pages) {
+            super::write_raw_page_tx(&tx, article.item_id, page, &now)?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// Flags currently stored for an item: `(label, flagged)`.

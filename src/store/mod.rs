@@ -76,9 +76,17 @@ pub struct FeedRow {
     pub name: Option<String>,
     pub title: Option<String>,
     pub origin: String,
+    /// The interval configured for this feed, if any.
     pub interval_secs: Option<i64>,
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    pub enabled: bool,
+    pub next_fetch_at: Option<String>,
+    /// The interval the scheduler last computed.
+    pub poll_interval_secs: Option<i64>,
+    pub last_fetch_at: Option<String>,
+    pub last_unconditional_at: Option<String>,
+    pub consecutive_failures: i64,
 }
 
 impl FeedRow {
@@ -105,6 +113,9 @@ pub struct FeedStatus {
     pub last_error: Option<String>,
     pub consecutive_failures: i64,
     pub items: i64,
+    pub enabled: bool,
+    pub disabled_reason: Option<String>,
+    pub next_fetch_at: Option<String>,
 }
 
 /// The outcome of one feed fetch, to be recorded on the feed.
@@ -122,6 +133,23 @@ pub struct FetchRecord {
     pub moved_to: Option<String>,
     pub feed_title: Option<String>,
     pub site_url: Option<String>,
+    /// `false` when a failure is not the feed's fault (the whole network
+    /// looks down): it is recorded but does not count towards backoff.
+    pub count_failure: bool,
+    /// The request was sent without validators.
+    pub unconditional: bool,
+}
+
+impl FetchRecord {
+    /// A failure, counted against the feed.
+    pub fn failure(status: Option<u16>, error: String) -> FetchRecord {
+        FetchRecord {
+            status,
+            error: Some(error),
+            count_failure: true,
+            ..Default::default()
+        }
+    }
 }
 
 /// What the store already knows about an entry of a feed.
@@ -170,6 +198,8 @@ pub struct ItemRecord {
     pub raw_page: Option<RawPage>,
     pub classification: Option<Classification>,
     pub classifier_version: String,
+    /// For transient article failures: when to try again.
+    pub next_retry_at: Option<String>,
 }
 
 /// Whether a write created or changed an item.
@@ -389,7 +419,9 @@ impl Store {
     }
 
     const FEED_COLS: &'static str =
-        "id, url, name, title, origin, interval_secs, etag, last_modified";
+        "id, url, name, title, origin, interval_secs, etag, last_modified,
+         enabled, next_fetch_at, poll_interval_secs, last_fetch_at, last_unconditional_at,
+         consecutive_failures";
 
     fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
         Ok(FeedRow {
@@ -401,6 +433,12 @@ impl Store {
             interval_secs: r.get(5)?,
             etag: r.get(6)?,
             last_modified: r.get(7)?,
+            enabled: r.get(8)?,
+            next_fetch_at: r.get(9)?,
+            poll_interval_secs: r.get(10)?,
+            last_fetch_at: r.get(11)?,
+            last_unconditional_at: r.get(12)?,
+            consecutive_failures: r.get(13)?,
         })
     }
 
@@ -431,10 +469,11 @@ impl Store {
             .optional()?)
     }
 
-    /// The feeds a run polls: active config feeds and feeds added by hand.
+    /// The feeds a run polls: active config feeds and feeds added by hand,
+    /// except those disabled (410 Gone).
     pub fn feeds_to_poll(&self) -> Result<Vec<FeedRow>> {
         let mut stmt = self.conn.prepare(&format!(
-            "SELECT {} FROM feeds WHERE active = 1 AND origin != 'manual' ORDER BY id",
+            "SELECT {} FROM feeds WHERE active = 1 AND enabled = 1 AND origin != 'manual' ORDER BY id",
             Self::FEED_COLS
         ))?;
         let rows = stmt.query_map([], Self::feed_row)?;
@@ -462,13 +501,38 @@ impl Store {
                     rec.site_url
                 ],
             )?;
+            if rec.unconditional {
+                tx.execute(
+                    "UPDATE feeds SET last_unconditional_at = ?2 WHERE id = ?1",
+                    params![feed_id, now],
+                )?;
+            }
         } else {
             tx.execute(
                 "UPDATE feeds SET last_fetch_at = ?2, last_status = ?3, last_error = ?4,
-                        consecutive_failures = consecutive_failures + 1
+                        consecutive_failures = consecutive_failures + ?5
                  WHERE id = ?1",
-                params![feed_id, now, rec.status, rec.error],
+                params![
+                    feed_id,
+                    now,
+                    rec.status,
+                    rec.error,
+                    i64::from(rec.count_failure)
+                ],
             )?;
+            if rec.status == Some(410) {
+                // Gone: stop polling until someone re-enables the feed.
+                tx.execute(
+                    "UPDATE feeds SET enabled = 0, disabled_reason = ?2 WHERE id = ?1",
+                    params![
+                        feed_id,
+                        format!(
+                            "410 Gone at {now}; re-enable with `secwire feeds enable {feed_id}`"
+                        )
+                    ],
+                )?;
+                tracing::warn!(feed_id, "feed answered 410 Gone: disabled");
+            }
         }
         if let Some(new_url) = &rec.moved_to {
             let taken: bool = tx.query_row(
@@ -498,7 +562,8 @@ impl Store {
         let mut stmt = self.conn.prepare(
             "SELECT f.id, f.url, coalesce(f.name, f.title), f.origin, f.active, f.last_fetch_at,
                     f.last_success_at, f.last_status, f.last_error, f.consecutive_failures,
-                    (SELECT count(*) FROM item_feeds x WHERE x.feed_id = f.id)
+                    (SELECT count(*) FROM item_feeds x WHERE x.feed_id = f.id),
+                    f.enabled, f.disabled_reason, f.next_fetch_at
              FROM feeds f WHERE f.origin != 'manual' ORDER BY f.id",
         )?;
         let rows = stmt.query_map([], |r| {
@@ -514,9 +579,42 @@ impl Store {
                 last_error: r.get(8)?,
                 consecutive_failures: r.get(9)?,
                 items: r.get(10)?,
+                enabled: r.get(11)?,
+                disabled_reason: r.get(12)?,
+                next_fetch_at: r.get(13)?,
             })
         })?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
+    }
+
+    /// Persists a feed's next fetch time and the interval it came from.
+    pub fn set_schedule(
+        &mut self,
+        feed_id: i64,
+        next_fetch_at: &str,
+        interval_secs: i64,
+    ) -> Result<()> {
+        self.conn.execute(
+            "UPDATE feeds SET next_fetch_at = ?2, poll_interval_secs = ?3 WHERE id = ?1",
+            params![feed_id, next_fetch_at, interval_secs],
+        )?;
+        Ok(())
+    }
+
+    /// Re-enables a disabled feed (by id or URL); returns it, or `None` if
+    /// no feed matches.
+    pub fn enable_feed(&mut self, id_or_url: &str) -> Result<Option<FeedRow>> {
+        let row = match id_or_url.trim().parse::<i64>() {
+            Ok(id) => self.feed_by_id(id)?,
+            Err(_) => self.feed_by_url(id_or_url.trim())?,
+        };
+        let Some(row) = row else { return Ok(None) };
+        self.conn.execute(
+            "UPDATE feeds SET enabled = 1, disabled_reason = NULL, consecutive_failures = 0,
+                    next_fetch_at = NULL WHERE id = ?1",
+            [row.id],
+        )?;
+        self.feed_by_id(row.id)
     }
 
     // ---------------------------------------------------------------- items
@@ -591,6 +689,13 @@ impl Store {
         Ok(out)
     }
 
+    /// Proves the database answers.
+    pub fn ping(&self) -> Result<()> {
+        self.conn
+            .query_row("SELECT 1", [], |r| r.get::<_, i64>(0))?;
+        Ok(())
+    }
+
     /// Number of items stored.
     pub fn item_count(&self) -> Result<i64> {
         Ok(self
@@ -651,7 +756,7 @@ fn write_item_tx(
                         published_at = ?6, updated_at = ?7, fetched_at = ?8, summary = ?9,
                         body = ?10, lang = ?11, extraction_status = ?12, extraction_error = ?13,
                         content_hash = ?14, modified_at = ?8,
-                        extraction_attempts = extraction_attempts + ?15
+                        extraction_attempts = extraction_attempts + ?15, next_retry_at = ?16
                  WHERE id = ?1",
                 params![
                     id,
@@ -669,6 +774,7 @@ fn write_item_tx(
                     item.extraction_error,
                     content_hash,
                     attempts_delta,
+                    item.next_retry_at,
                 ],
             )?;
             Written::Updated(id)
@@ -677,8 +783,9 @@ fn write_item_tx(
             tx.execute(
                 "INSERT INTO items (item_key, url, feed_id, guid, title, authors, published_at,
                         updated_at, fetched_at, summary, body, lang, extraction_status,
-                        extraction_error, content_hash, created_at, modified_at, extraction_attempts)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?9, ?9, ?16)",
+                        extraction_error, content_hash, created_at, modified_at, extraction_attempts,
+                        next_retry_at)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?9, ?9, ?16, ?17)",
                 params![
                     item.item_key,
                     item.url,
@@ -696,6 +803,7 @@ fn write_item_tx(
                     item.extraction_error,
                     content_hash,
                     attempts_delta,
+                    item.next_retry_at,
                 ],
             )?;
             Written::Inserted(tx.last_insert_rowid())
@@ -715,26 +823,37 @@ fn write_item_tx(
         write_labels_tx(tx, item_id, c, &item.classifier_version, &now)?;
     }
     if let Some(page) = item.raw_page.as_ref().filter(|_| keep_raw_pages) {
-        let compressed = zstd::bulk::compress(&page.body, 3)
-            .map_err(|e| StoreError::Invalid(format!("compressing page: {e}")))?;
-        tx.execute(
-            "INSERT INTO raw_pages (item_id, url, fetched_at, http_status, content_type, encoding, size, body)
-             VALUES (?1, ?2, ?3, ?4, ?5, 'zstd', ?6, ?7)
-             ON CONFLICT (item_id) DO UPDATE SET url = excluded.url, fetched_at = excluded.fetched_at,
-                 http_status = excluded.http_status, content_type = excluded.content_type,
-                 encoding = excluded.encoding, size = excluded.size, body = excluded.body",
-            params![
-                item_id,
-                page.url,
-                now,
-                page.http_status,
-                page.content_type,
-                page.body.len() as i64,
-                compressed
-            ],
-        )?;
+        write_raw_page_tx(tx, item_id, page, &now)?;
     }
     Ok(written)
+}
+
+/// Stores an item's raw page, zstd-compressed.
+pub(crate) fn write_raw_page_tx(
+    tx: &rusqlite::Transaction<'_>,
+    item_id: i64,
+    page: &RawPage,
+    now: &str,
+) -> Result<()> {
+    let compressed = zstd::bulk::compress(&page.body, 3)
+        .map_err(|e| StoreError::Invalid(format!("compressing page: {e}")))?;
+    tx.execute(
+        "INSERT INTO raw_pages (item_id, url, fetched_at, http_status, content_type, encoding, size, body)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'zstd', ?6, ?7)
+         ON CONFLICT (item_id) DO UPDATE SET url = excluded.url, fetched_at = excluded.fetched_at,
+             http_status = excluded.http_status, content_type = excluded.content_type,
+             encoding = excluded.encoding, size = excluded.size, body = excluded.body",
+        params![
+            item_id,
+            page.url,
+            now,
+            page.http_status,
+            page.content_type,
+            page.body.len() as i64,
+            compressed
+        ],
+    )?;
+    Ok(())
 }
 
 /// Replaces an item's labels (all labels, flagged or not, with their scores).
@@ -844,6 +963,7 @@ mod tests {
                 events: vec![],
             }),
             classifier_version: "t".into(),
+            next_retry_at: None,
         }
     }
 

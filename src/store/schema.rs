@@ -142,6 +142,19 @@ JOIN feeds f ON f.id = i.feed_id
 WHERE l.flagged = 1
 ORDER BY i.published_at DESC;
 "#,
+    // v3: the daemon's schedule and fault handling. A feed answering 410
+    // Gone is disabled (not deleted) until `secwire feeds enable`; each
+    // feed's next fetch time survives restarts; transiently failed article
+    // fetches carry their next retry time.
+    r#"
+ALTER TABLE feeds ADD COLUMN enabled INTEGER NOT NULL DEFAULT 1;
+ALTER TABLE feeds ADD COLUMN disabled_reason TEXT;
+ALTER TABLE feeds ADD COLUMN next_fetch_at TEXT;
+ALTER TABLE feeds ADD COLUMN poll_interval_secs INTEGER;
+ALTER TABLE feeds ADD COLUMN last_unconditional_at TEXT;
+ALTER TABLE items ADD COLUMN next_retry_at TEXT;
+CREATE INDEX items_retry_due ON items(next_retry_at) WHERE extraction_status = 'fetch_retry';
+"#,
 ];
 
 /// The schema version this build writes.

@@ -4,6 +4,7 @@
 
 mod backfill;
 mod cli;
+mod daemon;
 mod query;
 mod rework;
 mod site;

@@ -86,6 +86,8 @@ pub struct Hit {
     pub if_modified_since: Option<String>,
     pub user_agent: Option<String>,
     pub status: u16,
+    /// When the request arrived.
+    pub at: Instant,
 }
 
 #[derive(Default)]
@@ -178,6 +180,7 @@ impl Drop for TestServer {
 }
 
 async fn handle(st: Arc<State>, req: Request<Body>) -> Response<Body> {
+    let arrived = Instant::now();
     let path = req
         .uri()
         .path_and_query()
@@ -225,6 +228,7 @@ async fn handle(st: Arc<State>, req: Request<Body>) -> Response<Body> {
         }
     };
     st.hits.lock().unwrap().push(Hit {
+        at: arrived,
         path,
         if_none_match: get(header::IF_NONE_MATCH),
         if_modified_since: get(header::IF_MODIFIED_SINCE),
@@ -291,7 +295,7 @@ impl Env {
     /// (`(url, name)` pairs), plus `extra` TOML appended verbatim.
     pub fn write_config(&self, feeds: &[&str], extra: &str) {
         let mut s = format!(
-            "[database]\npath = {:?}\n\n[fetch]\ntimeout_secs = 2\nconnect_timeout_secs = 2\nmax_feed_bytes = 200000\nmax_page_bytes = 300000\nconcurrency = 4\nper_host_concurrency = 4\nallow_private_addresses = true\n\n",
+            "[database]\npath = {:?}\n\n[fetch]\ntimeout_secs = 2\nconnect_timeout_secs = 2\nmax_feed_bytes = 200000\nmax_page_bytes = 300000\nconcurrency = 4\nper_host_concurrency = 4\nallow_private_addresses = true\nmin_host_delay = \"0s\"\nrespect_robots = false\n\n",
             self.db().display().to_string()
         );
         s.push_str(extra);
@@ -353,6 +357,81 @@ impl Env {
 
     pub fn scalar<T: rusqlite::types::FromSql>(&self, sql: &str) -> T {
         self.conn().query_row(sql, [], |r| r.get(0)).unwrap()
+    }
+}
+
+/// A running `secwire run`, killed if the test ends without stopping it.
+pub struct Daemon {
+    pub child: Option<Child>,
+}
+
+impl Daemon {
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    /// Sends a signal by name (`TERM`, `INT`, `HUP`) with kill(1).
+    pub fn signal(&self, name: &str) {
+        let ok = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.pid().to_string())
+            .status()
+            .expect("running kill")
+            .success();
+        assert!(ok, "kill -{name} failed");
+    }
+
+    /// Waits for the process to exit, up to `deadline`; returns its output.
+    pub fn wait(mut self, deadline: Duration) -> (Option<i32>, String, Duration) {
+        let mut child = self.child.take().expect("daemon running");
+        let start = Instant::now();
+        loop {
+            if let Some(status) = child.try_wait().unwrap() {
+                let mut err = String::new();
+                if let Some(mut e) = child.stderr.take() {
+                    use std::io::Read;
+                    let _ = e.read_to_string(&mut err);
+                }
+                return (status.code(), err, start.elapsed());
+            }
+            if start.elapsed() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                panic!("daemon did not exit within {deadline:?}");
+            }
+            std::thread::park_timeout(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
+
+/// Schedule settings that keep daemon tests fast.
+pub const FAST_DAEMON: &str = "[schedule]\nmin_interval = \"1s\"\nmax_interval = \"4s\"\ndefault_interval = \"1s\"\njitter = 0.0\n\n[daemon]\nshutdown_timeout = \"3s\"\narticle_retry_delay = \"1s\"\n";
+
+impl Env {
+    /// Starts `secwire run` with stderr captured.
+    pub fn daemon(&self) -> Daemon {
+        Daemon {
+            child: Some(self.spawn(&["run"])),
+        }
+    }
+
+    /// Counts rows, tolerating a database that does not exist yet.
+    pub fn count(&self, sql: &str) -> i64 {
+        if !self.db().exists() {
+            return 0;
+        }
+        rusqlite::Connection::open_with_flags(self.db(), rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
+            .and_then(|c| c.query_row(sql, [], |r| r.get(0)))
+            .unwrap_or(0)
     }
 }
 
