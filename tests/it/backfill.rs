@@ -436,3 +436,84 @@ fn oversized_and_failing_article_pages_are_recorded_per_item() {
     assert_eq!(server.count("/big.html"), 0);
     assert_eq!(status("Down").0, "ok");
 }
+
+#[test]
+fn robots_txt_is_honoured_for_article_pages_and_fetched_once() {
+    let server = TestServer::start();
+    let env = Env::new();
+    let feed = server.url("/feed.xml");
+    env.write_config(&[&feed], "");
+    let cfg = std::fs::read_to_string(env.config_path())
+        .unwrap()
+        .replace("respect_robots = false", "respect_robots = true");
+    std::fs::write(env.config_path(), cfg).unwrap();
+    server.route(
+        "/robots.txt",
+        Reply::ok("text/plain", "User-agent: *\nDisallow: /private/\n"),
+    );
+    server.route(
+        "/feed.xml",
+        Reply::rss(
+            "<rss version=\"2.0\"><channel><title>t</title>\
+             <item><title>Open 1</title><link>{{base}}/news/1.html</link><guid>1</guid></item>\
+             <item><title>Open 2</title><link>{{base}}/news/2.html</link><guid>2</guid></item>\
+             <item><title>Closed</title><link>{{base}}/private/3.html</link><guid>3</guid><description>teaser</description></item>\
+             </channel></rss>",
+        ),
+    );
+    for p in ["/news/1.html", "/news/2.html", "/private/3.html"] {
+        server.route(p, Reply::html(article_page("x", "A B", &[FILLER, FILLER])));
+    }
+    env.run_ok(&["backfill"]);
+    assert_eq!(server.count("/private/3.html"), 0);
+    assert_eq!(server.count("/robots.txt"), 1, "cached per host");
+    let (status, err): (String, String) = env
+        .conn()
+        .query_row(
+            "SELECT extraction_status, extraction_error FROM items WHERE title = 'Closed'",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(status, "blocked");
+    assert!(err.contains("robots.txt"), "{err}");
+    assert_eq!(
+        env.scalar::<i64>("SELECT count(*) FROM items WHERE extraction_status = 'ok'"),
+        2
+    );
+}
+
+#[test]
+fn requests_to_one_host_are_spaced_by_the_minimum_delay() {
+    let server = TestServer::start();
+    let env = Env::new();
+    let feed = server.url("/feed.xml");
+    env.write_config(&[&feed], "");
+    let cfg = std::fs::read_to_string(env.config_path())
+        .unwrap()
+        .replace("min_host_delay = \"0s\"", "min_host_delay = \"300ms\"");
+    std::fs::write(env.config_path(), cfg).unwrap();
+    let mut rss = String::from("<rss version=\"2.0\"><channel><title>t</title>");
+    for i in 0..5 {
+        rss.push_str(&format!(
+            "<item><title>S{i}</title><link>{{{{base}}}}/s{i}.html</link><guid>{i}</guid></item>"
+        ));
+        server.route(
+            &format!("/s{i}.html"),
+            Reply::html(article_page("x", "A B", &[FILLER, FILLER])),
+        );
+    }
+    rss.push_str("</channel></rss>");
+    server.route("/feed.xml", Reply::rss(rss));
+    env.run_ok(&["backfill"]);
+    let mut times: Vec<std::time::Instant> = server.hits().iter().map(|h| h.at).collect();
+    times.sort();
+    assert_eq!(times.len(), 6);
+    for w in times.windows(2) {
+        assert!(
+            w[1] - w[0] >= std::time::Duration::from_millis(290),
+            "requests {:?} apart",
+            w[1] - w[0]
+        );
+    }
+}

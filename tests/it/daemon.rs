@@ -432,3 +432,126 @@ fn a_restart_resumes_the_schedule_instead_of_fetching_everything() {
         "the 1h feed is not due yet"
     );
 }
+
+#[test]
+fn transient_article_failures_are_retried_and_permanent_ones_recorded_once() {
+    let server = TestServer::start();
+    let env = Env::new();
+    let feed = server.url("/arts.xml");
+    env.write_config(&[&feed], FAST_DAEMON);
+    server.route(
+        "/arts.xml",
+        Reply::rss(
+            "<rss version=\"2.0\"><channel><title>t</title>\
+             <item><title>Flaky page</title><link>{{base}}/flaky.html</link><guid>1</guid><description>teaser one</description></item>\
+             <item><title>Missing page</title><link>{{base}}/missing.html</link><guid>2</guid><description>teaser two</description></item>\
+             </channel></rss>",
+        ),
+    );
+    let n = Arc::new(AtomicUsize::new(0));
+    let n2 = n.clone();
+    server.route(
+        "/flaky.html",
+        Reply::Func(Arc::new(move |_| {
+            if n2.fetch_add(1, Ordering::SeqCst) < 2 {
+                Reply::status(503)
+            } else {
+                Reply::html(article_page("Flaky page", "A B", &[FILLER, FILLER]))
+            }
+        })),
+    );
+    let _d = env.daemon();
+    wait_until(
+        "flaky page extracted after retries",
+        Duration::from_secs(60),
+        || {
+            env.count("SELECT count(*) FROM items WHERE title = 'Flaky page' AND extraction_status = 'ok'") == 1
+        },
+    );
+    assert_eq!(server.count("/flaky.html"), 3);
+    assert_eq!(
+        env.count("SELECT extraction_attempts FROM items WHERE title = 'Flaky page'"),
+        3
+    );
+    // The 404 was recorded once and never retried.
+    assert_eq!(server.count("/missing.html"), 1);
+    assert_eq!(
+        env.count("SELECT count(*) FROM items WHERE title = 'Missing page' AND extraction_status = 'fetch_failed'"),
+        1
+    );
+}
+
+#[test]
+fn a_feed_is_fetched_without_validators_every_so_often() {
+    let server = TestServer::start();
+    let env = Env::new();
+    let feed = server.url("/etag.xml");
+    env.write_config(&[&feed], FAST_DAEMON);
+    let cfg = std::fs::read_to_string(env.config_path()).unwrap().replace(
+        "jitter = 0.0\n",
+        "jitter = 0.0\nunconditional_every = \"3s\"\n",
+    );
+    std::fs::write(env.config_path(), cfg).unwrap();
+    server.route("/etag.xml", feed_with_etag("\"e1\"", &[("a", "One")]));
+    let _d = env.daemon();
+    wait_until("several polls", DEADLINE, || server.count("/etag.xml") >= 7);
+    let hits = server.hits_for("/etag.xml");
+    let unconditional: Vec<usize> = hits
+        .iter()
+        .enumerate()
+        .filter(|(_, h)| h.if_none_match.is_none())
+        .map(|(i, _)| i)
+        .collect();
+    assert!(unconditional.len() >= 2, "{unconditional:?}");
+    assert!(
+        unconditional.len() < hits.len() / 2 + 1,
+        "most polls stay conditional: {unconditional:?}"
+    );
+}
+
+#[test]
+fn a_dead_network_does_not_count_against_the_feeds() {
+    let server = TestServer::start();
+    let env = Env::new();
+    // Nothing ever answers: every request times out.
+    let a = server.url("/a.xml");
+    let b = server.url("/b.xml");
+    env.write_config(&[&a, &b], FAST_DAEMON);
+    let hang = || Reply::delayed(Duration::from_secs(30), Reply::rss(rss(&[("x", "never")])));
+    server.route("/a.xml", hang());
+    server.route("/b.xml", hang());
+    let _d = env.daemon();
+    wait_until(
+        "two timed-out polls per feed",
+        Duration::from_secs(40),
+        || server.count("/a.xml") >= 2 && server.count("/b.xml") >= 2,
+    );
+    wait_until("errors recorded", DEADLINE, || {
+        env.count("SELECT count(*) FROM feeds WHERE last_error LIKE '%timed out%'") == 2
+    });
+    assert_eq!(env.count("SELECT sum(consecutive_failures) FROM feeds"), 0);
+}
+
+#[test]
+fn a_timeout_counts_when_other_hosts_answer() {
+    let server = TestServer::start();
+    let env = Env::new();
+    let slow = server.url("/slow.xml");
+    let fine = server.url("/fine.xml");
+    env.write_config(&[&slow, &fine], FAST_DAEMON);
+    server.route(
+        "/slow.xml",
+        Reply::delayed(Duration::from_secs(30), Reply::rss(rss(&[]))),
+    );
+    server.route("/fine.xml", Reply::rss(rss(&[("f", "Fine")])));
+    let _d = env.daemon();
+    wait_until(
+        "the slow feed's failure counted",
+        Duration::from_secs(40),
+        || {
+            env.count(&format!(
+                "SELECT consecutive_failures FROM feeds WHERE url = '{slow}'"
+            )) >= 1
+        },
+    );
+}

@@ -195,6 +195,20 @@ async fn handle(st: Arc<State>, req: Request<Body>) -> Response<Body> {
     let route = st.routes.lock().unwrap().get(&path).cloned();
     let base = st.base.lock().unwrap().clone();
     let mut reply = route.unwrap_or_else(|| Reply::status(404));
+    // Recorded on arrival (a request that is never answered still counts);
+    // the status is filled in once known (0 until then).
+    let idx = {
+        let mut hits = st.hits.lock().unwrap();
+        hits.push(Hit {
+            at: arrived,
+            path: path.clone(),
+            if_none_match: get(header::IF_NONE_MATCH),
+            if_modified_since: get(header::IF_MODIFIED_SINCE),
+            user_agent: get(header::USER_AGENT),
+            status: 0,
+        });
+        hits.len() - 1
+    };
     // Resolve computed, delayed and conditional replies.
     let (status, headers, body) = loop {
         match reply {
@@ -227,14 +241,11 @@ async fn handle(st: Arc<State>, req: Request<Body>) -> Response<Body> {
             } => break (status, headers, body),
         }
     };
-    st.hits.lock().unwrap().push(Hit {
-        at: arrived,
-        path,
-        if_none_match: get(header::IF_NONE_MATCH),
-        if_modified_since: get(header::IF_MODIFIED_SINCE),
-        user_agent: get(header::USER_AGENT),
-        status,
-    });
+    if let Some(h) = st.hits.lock().unwrap().get_mut(idx) {
+        if h.at == arrived && h.path == path {
+            h.status = status;
+        }
+    }
     let body = substitute(body, &base);
     let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = StatusCode::from_u16(status).unwrap();
