@@ -241,10 +241,11 @@ async fn handle(st: Arc<State>, req: Request<Body>) -> Response<Body> {
             } => break (status, headers, body),
         }
     };
-    if let Some(h) = st.hits.lock().unwrap().get_mut(idx) {
-        if h.at == arrived && h.path == path {
-            h.status = status;
-        }
+    if let Some(h) = st.hits.lock().unwrap().get_mut(idx)
+        && h.at == arrived
+        && h.path == path
+    {
+        h.status = status;
     }
     let body = substitute(body, &base);
     let mut resp = Response::new(Body::from(body));
