@@ -555,3 +555,44 @@ fn a_timeout_counts_when_other_hosts_answer() {
         },
     );
 }
+
+#[test]
+fn systemd_notify_ready_watchdog_and_stopping() {
+    use std::os::unix::net::UnixDatagram;
+    let server = TestServer::start();
+    let env = Env::new();
+    let feed = server.url("/n.xml");
+    env.write_config(&[&feed], FAST_DAEMON);
+    server.route("/n.xml", Reply::rss(rss(&[("n", "Notified")])));
+    let sock_path = env.path("notify.sock");
+    let sock = UnixDatagram::bind(&sock_path).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    let child = env
+        .cmd(&["run"])
+        .env("NOTIFY_SOCKET", &sock_path)
+        .env("WATCHDOG_USEC", "400000")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let d = crate::support::Daemon { child: Some(child) };
+    let mut messages: Vec<String> = Vec::new();
+    let mut buf = [0u8; 512];
+    wait_until("READY=1 then WATCHDOG=1 twice", DEADLINE, || {
+        if let Ok(n) = sock.recv(&mut buf) {
+            messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        let ready = messages.iter().position(|m| m.contains("READY=1"));
+        ready.is_some_and(|r| messages[r..].iter().filter(|m| m.contains("WATCHDOG=1")).count() >= 2)
+    });
+    d.signal("TERM");
+    wait_until("STOPPING=1", DEADLINE, || {
+        if let Ok(n) = sock.recv(&mut buf) {
+            messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        messages.iter().any(|m| m.contains("STOPPING=1"))
+    });
+    let (code, _, _) = d.wait(Duration::from_secs(15));
+    assert_eq!(code, Some(0));
+}
