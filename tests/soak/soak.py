@@ -305,7 +305,8 @@ def main():
     warm = [r for (t, r) in samples if t >= 300]
     first_half = [r for (t, r) in samples if 300 <= t < 300 + (elapsed - 300) / 2]
     second_half = [r for (t, r) in samples if t >= 300 + (elapsed - 300) / 2]
-    mean = lambda xs: sum(xs) / len(xs) if xs else float("nan")
+    def mean(xs):
+        return round(sum(xs) / len(xs)) if xs else None
 
     errors = [l for l in metrics_text.splitlines() if l.startswith("secwire_errors_total")]
     fetches = [l for l in metrics_text.splitlines() if l.startswith("secwire_feed_fetches_total")]
@@ -320,8 +321,8 @@ def main():
         "items": {"served": len(world.served), "stored": len(stored), "lost": len(lost),
                   "lost_examples": sorted(lost)[:10], "extraction_status": statuses},
         "feeds_disabled_410": disabled,
-        "rss_kib": {"peak": peak_rss, "final": final_rss, "mean_after_warmup_first_half": round(mean(first_half)),
-                    "mean_after_warmup_second_half": round(mean(second_half)),
+        "rss_kib": {"peak": peak_rss, "final": final_rss, "mean_after_warmup_first_half": mean(first_half),
+                    "mean_after_warmup_second_half": mean(second_half),
                     "min_after_warmup": min(warm) if warm else None, "max_after_warmup": max(warm) if warm else None},
         "faults_injected": dict(world.faults),
         "secwire_errors": errors, "secwire_fetches": fetches,
