@@ -342,6 +342,17 @@ pub struct FeedConfig {
     /// Polling interval for this feed (`"30m"`, `"2h"`, `"90s"`, `"1d"`).
     #[serde(default)]
     pub interval: Option<HumanDuration>,
+    /// The site's sitemap, for history backfills (default: the `Sitemap:`
+    /// lines of the site's robots.txt).
+    #[serde(default)]
+    pub sitemap: Option<HttpUrl>,
+    /// Sitemap URLs to take (regular expressions; default: all that look
+    /// like articles).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Sitemap URLs to skip (regular expressions).
+    #[serde(default)]
+    pub exclude: Vec<String>,
 }
 
 /// One `[[sites]]` entry: CSS selectors that override generic extraction
@@ -543,6 +554,16 @@ impl Config {
                     "feed {} is listed twice in [[feeds]]",
                     feed.url.0
                 )));
+            }
+        }
+        for feed in &self.feeds {
+            for p in feed.include.iter().chain(&feed.exclude) {
+                if let Err(e) = regex::Regex::new(p) {
+                    return Err(bad(format!(
+                        "feed {}: invalid URL pattern {p:?}: {e}",
+                        feed.url.0
+                    )));
+                }
             }
         }
         for site in &self.sites {

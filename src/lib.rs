@@ -21,6 +21,7 @@ pub mod config;
 pub mod daemon;
 pub mod extract;
 pub mod fetch;
+pub mod history;
 pub mod metrics;
 pub mod opml;
 pub mod parse;

@@ -169,14 +169,15 @@ impl FeedReport {
 
 /// What happened to one entry.
 #[derive(Debug, Default)]
-struct EntryOutcome {
-    new: bool,
-    updated: bool,
-    unchanged: bool,
-    article_extracted: bool,
-    article_failed: bool,
-    flagged: Vec<String>,
-    store_error: bool,
+pub struct EntryOutcome {
+    pub new: bool,
+    pub updated: bool,
+    /// Known and unchanged, or known through another feed (only linked).
+    pub unchanged: bool,
+    pub article_extracted: bool,
+    pub article_failed: bool,
+    pub flagged: Vec<String>,
+    pub store_error: bool,
 }
 
 /// One async lock per item key, so two feeds carrying the same new article
@@ -398,7 +399,7 @@ impl Pipeline {
         report.skipped_old = old.len() as u64;
 
         let mut outcomes = futures_util::stream::iter(current)
-            .map(|entry| self.process_entry(feed, entry))
+            .map(|entry| self.process_entry(feed, entry, None))
             .buffer_unordered(self.opts.entry_concurrency.max(1));
         while let Some(o) = outcomes.next().await {
             report.new += u64::from(o.new);
@@ -461,12 +462,34 @@ impl Pipeline {
         report
     }
 
-    async fn process_entry(&self, feed: &FeedRow, entry: Entry) -> EntryOutcome {
+    /// Stores one entry of `feed` (fetching, extracting and classifying its
+    /// article) unless it is known and unchanged. `queue_id` is the history
+    /// backfill queue row it came from, marked done with the write.
+    pub async fn process_entry(
+        &self,
+        feed: &FeedRow,
+        entry: Entry,
+        queue_id: Option<i64>,
+    ) -> EntryOutcome {
         let span = info_span!("item", entry = %entry.id);
-        self.process_entry_inner(feed, entry).instrument(span).await
+        let out = self
+            .process_entry_inner(feed, entry, queue_id)
+            .instrument(span)
+            .await;
+        if let (Some(q), true) = (queue_id, out.unchanged)
+            && let Err(e) = self.store.call(move |s| s.mark_queue_done(q)).await
+        {
+            warn!(error = %e, "marking a queued article done failed");
+        }
+        out
     }
 
-    async fn process_entry_inner(&self, feed: &FeedRow, entry: Entry) -> EntryOutcome {
+    async fn process_entry_inner(
+        &self,
+        feed: &FeedRow,
+        entry: Entry,
+        queue_id: Option<i64>,
+    ) -> EntryOutcome {
         let mut out = EntryOutcome::default();
         let canonical = entry.link.as_deref().and_then(canonical_url);
         let item_key = canonical
@@ -588,6 +611,7 @@ impl Pipeline {
             classification: Some(classification),
             classifier_version: self.classifier.version().to_string(),
             next_retry_at,
+            queue_id,
         };
         match self.store.write_item(record).await {
             Ok(Written::Inserted(_)) => {

@@ -25,6 +25,17 @@ pub fn start(len: u64, what: &str) -> Option<ProgressBar> {
     Some(bar)
 }
 
+/// A bar with a count and an estimate of the time left.
+pub fn start_eta(len: u64, what: &str) -> Option<ProgressBar> {
+    let bar = start(len, what)?;
+    if let Ok(style) = ProgressStyle::with_template(
+        "{spinner} [{elapsed_precise}] {bar:30} {pos}/{len} {msg} (eta {eta})",
+    ) {
+        bar.set_style(style);
+    }
+    Some(bar)
+}
+
 /// Removes the bar.
 pub fn finish(bar: Option<ProgressBar>) {
     if let Some(bar) = bar {

@@ -6,6 +6,7 @@
 //! so a process killed at any moment leaves a consistent file.
 
 pub mod archive;
+pub mod backfill;
 pub mod query;
 pub mod schema;
 pub mod writer;
@@ -200,6 +201,9 @@ pub struct ItemRecord {
     pub classifier_version: String,
     /// For transient article failures: when to try again.
     pub next_retry_at: Option<String>,
+    /// The history-backfill queue row this item came from, marked done in
+    /// the same transaction.
+    pub queue_id: Option<i64>,
 }
 
 /// Whether a write created or changed an item.
@@ -418,12 +422,12 @@ impl Store {
         Ok((row, true))
     }
 
-    const FEED_COLS: &'static str =
+    pub(crate) const FEED_COLS: &'static str =
         "id, url, name, title, origin, interval_secs, etag, last_modified,
          enabled, next_fetch_at, poll_interval_secs, last_fetch_at, last_unconditional_at,
          consecutive_failures";
 
-    fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
+    pub(crate) fn feed_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<FeedRow> {
         Ok(FeedRow {
             id: r.get(0)?,
             url: r.get(1)?,
@@ -825,6 +829,12 @@ fn write_item_tx(
     if let Some(page) = item.raw_page.as_ref().filter(|_| keep_raw_pages) {
         write_raw_page_tx(tx, item_id, page, &now)?;
     }
+    if let Some(q) = item.queue_id {
+        tx.execute(
+            "UPDATE backfill_queue SET state = 'done', done_at = ?2 WHERE id = ?1",
+            params![q, now],
+        )?;
+    }
     Ok(written)
 }
 
@@ -964,6 +974,7 @@ mod tests {
             }),
             classifier_version: "t".into(),
             next_retry_at: None,
+            queue_id: None,
         }
     }
 

@@ -155,6 +155,38 @@ ALTER TABLE feeds ADD COLUMN last_unconditional_at TEXT;
 ALTER TABLE items ADD COLUMN next_retry_at TEXT;
 CREATE INDEX items_retry_due ON items(next_retry_at) WHERE extraction_status = 'fetch_retry';
 "#,
+    // v4: resumable history backfills. A job is one `backfill --since`
+    // scope; its archive pages and sitemaps are recorded when done (with the
+    // link to the next page, so a resumed walk continues without
+    // re-fetching), and the articles they list wait in a queue until their
+    // item is written.
+    r#"
+CREATE TABLE backfill_sources (
+    job         TEXT NOT NULL,                   -- e.g. 'since:2024-01-01T00:00:00Z'
+    kind        TEXT NOT NULL CHECK (kind IN ('page', 'sitemap', 'urls')),
+    url         TEXT NOT NULL,
+    feed_id     INTEGER REFERENCES feeds(id) ON DELETE CASCADE,
+    state       TEXT NOT NULL CHECK (state IN ('done', 'failed')),
+    next_url    TEXT,                            -- for pages: the next page to walk
+    entries     INTEGER NOT NULL DEFAULT 0,      -- articles queued from it
+    error       TEXT,
+    finished_at TEXT NOT NULL,
+    PRIMARY KEY (job, kind, url)
+);
+CREATE TABLE backfill_queue (
+    id       INTEGER PRIMARY KEY,
+    job      TEXT NOT NULL,
+    feed_id  INTEGER NOT NULL REFERENCES feeds(id) ON DELETE CASCADE,
+    item_key TEXT NOT NULL,                      -- canonical article URL
+    entry    TEXT NOT NULL,                      -- JSON: the entry as found
+    source   TEXT NOT NULL,                      -- the page, sitemap or list it came from
+    state    TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'done')),
+    added_at TEXT NOT NULL,
+    done_at  TEXT,
+    UNIQUE (job, item_key)
+);
+CREATE INDEX backfill_queue_pending ON backfill_queue(job, state, id);
+"#,
 ];
 
 /// The schema version this build writes.

@@ -566,7 +566,8 @@ fn systemd_notify_ready_watchdog_and_stopping() {
     server.route("/n.xml", Reply::rss(rss(&[("n", "Notified")])));
     let sock_path = env.path("notify.sock");
     let sock = UnixDatagram::bind(&sock_path).unwrap();
-    sock.set_read_timeout(Some(Duration::from_millis(200))).unwrap();
+    sock.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
     let child = env
         .cmd(&["run"])
         .env("NOTIFY_SOCKET", &sock_path)
@@ -584,7 +585,13 @@ fn systemd_notify_ready_watchdog_and_stopping() {
             messages.push(String::from_utf8_lossy(&buf[..n]).into_owned());
         }
         let ready = messages.iter().position(|m| m.contains("READY=1"));
-        ready.is_some_and(|r| messages[r..].iter().filter(|m| m.contains("WATCHDOG=1")).count() >= 2)
+        ready.is_some_and(|r| {
+            messages[r..]
+                .iter()
+                .filter(|m| m.contains("WATCHDOG=1"))
+                .count()
+                >= 2
+        })
     });
     d.signal("TERM");
     wait_until("STOPPING=1", DEADLINE, || {

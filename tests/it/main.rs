@@ -5,6 +5,7 @@
 mod backfill;
 mod cli;
 mod daemon;
+mod history;
 mod query;
 mod rework;
 mod site;
