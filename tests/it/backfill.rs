@@ -517,3 +517,54 @@ fn requests_to_one_host_are_spaced_by_the_minimum_delay() {
         );
     }
 }
+
+#[test]
+fn compressed_responses_are_decoded_and_the_limit_applies_after_decompression() {
+    use std::io::Write;
+    let server = TestServer::start();
+    let env = Env::new();
+    let feed = server.url("/gz.xml");
+    let bomb = server.url("/bomb.xml");
+    env.write_config(&[&feed, &bomb], "");
+    let gz = |bytes: &[u8]| {
+        let mut e = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+        e.write_all(bytes).unwrap();
+        e.finish().unwrap()
+    };
+    let body = crate::support::fixture("feeds/atom.xml");
+    let body = String::from_utf8(body)
+        .unwrap()
+        .replace("{{base}}", &server.base());
+    server.route(
+        "/gz.xml",
+        Reply::Fixed {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), "application/atom+xml".into()),
+                ("content-encoding".into(), "gzip".into()),
+            ],
+            body: gz(body.as_bytes()),
+        },
+    );
+    // 2 MB of zeros compresses to a few kB: the limit (200 kB) counts the
+    // decompressed bytes.
+    let mut big = b"<rss version=\"2.0\"><channel><title>".to_vec();
+    big.extend(std::iter::repeat_n(b'a', 2_000_000));
+    server.route(
+        "/bomb.xml",
+        Reply::Fixed {
+            status: 200,
+            headers: vec![
+                ("content-type".into(), "application/rss+xml".into()),
+                ("content-encoding".into(), "gzip".into()),
+            ],
+            body: gz(&big),
+        },
+    );
+    env.run_ok(&["backfill", "--no-articles"]);
+    assert_eq!(env.scalar::<i64>("SELECT count(*) FROM items"), 2);
+    let err: String = env.scalar(&format!(
+        "SELECT last_error FROM feeds WHERE url = '{bomb}'"
+    ));
+    assert!(err.contains("limit"), "{err}");
+}
