@@ -208,7 +208,7 @@ fn utf32_layout(bytes: &[u8]) -> Option<(bool, usize)> {
 /// `encoding` is reported as UTF-8 (what the text now is).
 fn decode_utf32(bytes: &[u8], big_endian: bool) -> (String, bool) {
     let mut out = String::with_capacity(bytes.len() / 4);
-    let mut had_errors = bytes.len() % 4 != 0;
+    let mut had_errors = !bytes.len().is_multiple_of(4);
     for c in bytes.chunks_exact(4) {
         let arr = [c[0], c[1], c[2], c[3]];
         let v = if big_endian {
@@ -230,10 +230,10 @@ fn decode_utf32(bytes: &[u8], big_endian: bool) -> (String, bool) {
 /// UTF-16 without a byte-order mark, recognised by how `<?` is encoded.
 fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
     match bytes.get(..4)? {
-        [0x3C, 0x00, 0x3F, 0x00] | [0x3C, 0x00, _, 0x00] if bytes.len() % 2 == 0 => {
+        [0x3C, 0x00, 0x3F, 0x00] | [0x3C, 0x00, _, 0x00] if bytes.len().is_multiple_of(2) => {
             Some(encoding_rs::UTF_16LE)
         }
-        [0x00, 0x3C, 0x00, 0x3F] | [0x00, 0x3C, 0x00, _] if bytes.len() % 2 == 0 => {
+        [0x00, 0x3C, 0x00, 0x3F] | [0x00, 0x3C, 0x00, _] if bytes.len().is_multiple_of(2) => {
             Some(encoding_rs::UTF_16BE)
         }
         _ => None,

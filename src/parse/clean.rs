@@ -14,6 +14,10 @@
 //! * a bare `&` (not starting a reference) becomes `&amp;`, a `<` that
 //!   cannot start markup becomes `&lt;` — in text and in attribute values;
 //!   CDATA sections, comments and the DOCTYPE are left alone;
+//! * the iTunes and Media RSS namespaces are renamed to private URNs
+//!   (which the sidecar knows): feed-rs 3.0.0 panics on an over-long
+//!   `itunes:duration` or Media RSS time (it unwraps a `u64` parse), and
+//!   secwire needs nothing from its handling of them;
 //! * the root element is repaired: `<rss>` without a `version` (or with one
 //!   feed-rs does not know, such as `0.94`) gets `version="2.0"`; a default
 //!   namespace on `<rss>` (`<rss xmlns="http://backend.userland.com/rss2">`)
@@ -88,13 +92,14 @@ pub fn clean_xml(input: &str) -> Cleaned {
                 } else if rest[1..].starts_with(is_name_start) {
                     let (len, fixed) = scan_start_tag(rest);
                     bare_amp |= fixed;
-                    let tag = &rest[..len];
+                    let tag = hide_namespaces(&rest[..len]);
+                    let tag = tag.as_ref();
                     if root_done {
-                        push_tag(&mut out, tag);
+                        push_tag(&mut out, tag, fixed);
                     } else {
                         root_done = true;
                         let mut buf = String::new();
-                        push_tag(&mut buf, tag);
+                        push_tag(&mut buf, tag, fixed);
                         match fix_root(&buf) {
                             Some((fixed, what)) => {
                                 repairs.extend(what);
@@ -130,7 +135,13 @@ pub fn clean_xml(input: &str) -> Cleaned {
                 i += 3;
                 run_start = i;
             }
-            _ => i += 1,
+            _ => {
+                // Skip ahead to the next byte that needs a look.
+                i += 1;
+                while i < b.len() && !SPECIAL[usize::from(b[i])] {
+                    i += 1;
+                }
+            }
         }
     }
     out.push_str(&s[run_start.min(s.len())..]);
@@ -148,6 +159,30 @@ pub fn clean_xml(input: &str) -> Cleaned {
 
 fn is_name_start(c: char) -> bool {
     c.is_alphabetic() || c == '_' || c == ':'
+}
+
+/// Namespaces hidden from feed-rs, and the URNs that replace them.
+pub const HIDDEN_NAMESPACES: &[(&str, &str)] = &[
+    (
+        "http://www.itunes.com/dtds/podcast-1.0.dtd",
+        "urn:x-secwire:itunes",
+    ),
+    ("http://search.yahoo.com/mrss/", "urn:x-secwire:mrss"),
+    ("http://search.yahoo.com/mrss", "urn:x-secwire:mrss"),
+];
+
+/// Renames the [`HIDDEN_NAMESPACES`] in a start tag's declarations.
+fn hide_namespaces(tag: &str) -> std::borrow::Cow<'_, str> {
+    if !tag.contains("xmlns") || !HIDDEN_NAMESPACES.iter().any(|(u, _)| tag.contains(u)) {
+        return std::borrow::Cow::Borrowed(tag);
+    }
+    let mut t = tag.to_string();
+    for (uri, urn) in HIDDEN_NAMESPACES {
+        for q in ['"', '\''] {
+            t = t.replace(&format!("{q}{uri}{q}"), &format!("{q}{urn}{q}"));
+        }
+    }
+    std::borrow::Cow::Owned(t)
 }
 
 /// Length of a `<!DOCTYPE …>` declaration, internal subset included.
@@ -190,12 +225,16 @@ fn scan_start_tag(rest: &str) -> (usize, bool) {
     (rest.len(), needs_fix)
 }
 
-/// Copies a start tag, escaping `<` and bare `&` inside quoted values and
+/// Copies a start tag (`needs_escaping` as found by [`scan_start_tag`]),
+/// escaping `<` and bare `&` inside quoted values and
 /// dropping characters XML forbids; a tag cut short gets its `>`.
-fn push_tag(out: &mut String, tag: &str) {
+fn push_tag(out: &mut String, tag: &str, needs_escaping: bool) {
+    if !needs_escaping && tag.ends_with('>') && !has_forbidden_chars(tag) {
+        out.push_str(tag);
+        return;
+    }
     let mut quote: Option<char> = None;
-    let mut chars = tag.char_indices().peekable();
-    while let Some((i, c)) = chars.next() {
+    for (i, c) in tag.char_indices() {
         match (quote, c) {
             (Some(q), c) if c == q => {
                 quote = None;
@@ -229,9 +268,41 @@ fn is_xml_char(c: char) -> bool {
     matches!(c, '\t' | '\n' | '\r' | '\u{20}'..='\u{D7FF}' | '\u{E000}'..='\u{FFFD}' | '\u{10000}'..)
 }
 
+/// Bytes that may start a character XML forbids: control bytes and the
+/// lead byte of U+FFFE/U+FFFF.
+const FORBIDDEN_LEAD: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut c = 0;
+    while c < 0x20 {
+        t[c] = !matches!(c as u8, b'\t' | b'\n' | b'\r');
+        c += 1;
+    }
+    t[0xEF] = true;
+    t
+};
+
+/// Bytes the main loop of [`clean_xml`] stops at.
+const SPECIAL: [bool; 256] = {
+    let mut t = FORBIDDEN_LEAD;
+    t[b'<' as usize] = true;
+    t[b'&' as usize] = true;
+    t
+};
+
+/// Whether `s` contains a character XML forbids, judged on its UTF-8
+/// bytes: a control byte, or the encodings of U+FFFE and U+FFFF.
+fn has_forbidden_chars(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.iter().enumerate().any(|(i, &c)| {
+        FORBIDDEN_LEAD[usize::from(c)]
+            && (c != 0xEF
+                || (b.get(i + 1) == Some(&0xBF) && matches!(b.get(i + 2), Some(0xBE | 0xBF))))
+    })
+}
+
 /// Pushes the characters of `s` that XML allows; true if any were dropped.
 fn push_valid_chars(out: &mut String, s: &str) -> bool {
-    if s.chars().all(is_xml_char) {
+    if !has_forbidden_chars(s) {
         out.push_str(s);
         return false;
     }
@@ -528,6 +599,16 @@ mod tests {
             "{out}"
         );
         assert_eq!(c("<a>&#X41;</a>"), "<a>&#65;</a>");
+    }
+
+    #[test]
+    fn itunes_and_media_namespaces_hidden() {
+        assert_eq!(
+            c(
+                r#"<rss version="2.0" xmlns:itunes="http://www.itunes.com/dtds/podcast-1.0.dtd"><x xmlns:m='http://search.yahoo.com/mrss/'/></rss>"#
+            ),
+            r#"<rss version="2.0" xmlns:itunes="urn:x-secwire:itunes"><x xmlns:m='urn:x-secwire:mrss'/></rss>"#
+        );
     }
 
     #[test]

@@ -259,6 +259,9 @@ fn zone_offset(tok: &str) -> Option<i32> {
     {
         let sign = if sign_char == '-' { -1 } else { 1 };
         let body = &t[1..];
+        if !body.is_ascii() {
+            return None;
+        }
         let (h, m) = if let Some((h, m)) = body.split_once(':') {
             (h, m)
         } else if body.len() > 2 {
@@ -614,5 +617,10 @@ mod tests {
         assert_eq!(p("2020-13-45"), None);
         assert_eq!(p("Tue, 31 Feb 2022 10:00:00 GMT"), None);
         assert_eq!(p("12345"), None);
+        assert_eq!(p("2024-01-01T00:00:00+0\u{c3}00"), None);
+        assert_eq!(
+            p("Tue, 15 Nov 2022 20:15:04 +0\u{c3}00").as_deref(),
+            Some("2022-11-15T20:15:04Z")
+        );
     }
 }

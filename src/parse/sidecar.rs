@@ -38,6 +38,15 @@ pub enum TextKind {
     Xhtml,
 }
 
+/// How a captured value is encoded in the document.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Plain,
+    /// Atom 0.3 `mode="base64"`, or an Atom 1.0 text construct whose type
+    /// is neither text nor XML (RFC 4287 section 4.1.3.3).
+    Base64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextValue {
     pub value: String,
@@ -141,10 +150,10 @@ fn ns_of_uri(uri: &str) -> Ns {
         "http://purl.org/rss/1.0/modules/content" => Ns::Content,
         "http://purl.org/dc/elements/1.1" | "http://purl.org/dc/elements/1.0" => Ns::Dc,
         "http://purl.org/dc/terms" => Ns::Dcterms,
-        "http://www.itunes.com/dtds/podcast-1.0.dtd" => Ns::Itunes,
+        "http://www.itunes.com/dtds/podcast-1.0.dtd" | "urn:x-secwire:itunes" => Ns::Itunes,
         "http://purl.org/rss/1.0/modules/syndication" => Ns::Sy,
         "http://www.w3.org/1999/xhtml" => Ns::Xhtml,
-        "http://search.yahoo.com/mrss" => Ns::Media,
+        "http://search.yahoo.com/mrss" | "urn:x-secwire:mrss" => Ns::Media,
         _ => Ns::Other,
     }
 }
@@ -216,9 +225,15 @@ struct Capture {
     /// Stack depth of the capturing element.
     depth: usize,
     kind: TextKind,
+    encoding: Encoding,
     permalink: bool,
     base: Option<Url>,
+    /// The text content (references resolved, except unknown entities).
     text: String,
+    /// Byte offsets in `text` where an unknown entity was kept as written.
+    raw_refs: Vec<usize>,
+    /// The content serialised as markup; built from the first child
+    /// element on (most fields are text only and never need it).
     markup: String,
     has_child: bool,
     /// Direct children's local names and texts (for Atom persons).
@@ -230,7 +245,9 @@ struct Capture {
 impl Capture {
     fn push_text(&mut self, t: &str) {
         self.text.push_str(t);
-        push_escaped(&mut self.markup, t);
+        if self.has_child {
+            push_escaped(&mut self.markup, t);
+        }
         if self.child_open
             && let Some((_, txt)) = self.children.last_mut()
         {
@@ -238,7 +255,46 @@ impl Capture {
         }
     }
 
+    /// An unknown (HTML) entity, kept as written for the HTML layer.
+    fn push_raw_entity(&mut self, name: &str) {
+        let raw = format!("&{name};");
+        self.raw_refs.push(self.text.len());
+        self.text.push_str(&raw);
+        if self.has_child {
+            self.markup.push_str(&raw);
+        }
+        if self.child_open
+            && let Some((_, txt)) = self.children.last_mut()
+        {
+            txt.push_str(&raw);
+        }
+    }
+
+    /// Called at the first child element: the text so far becomes markup.
+    fn start_markup(&mut self) {
+        if self.has_child {
+            return;
+        }
+        self.has_child = true;
+        let mut from = 0;
+        for &at in &self.raw_refs {
+            push_escaped(&mut self.markup, &self.text[from..at]);
+            let end = self.text[at..]
+                .find(';')
+                .map_or(self.text.len(), |e| at + e + 1);
+            self.markup.push_str(&self.text[at..end]);
+            from = end;
+        }
+        push_escaped(&mut self.markup, &self.text[from..]);
+    }
+
     fn value(&self) -> String {
+        if self.encoding == Encoding::Base64
+            && !self.has_child
+            && let Some(decoded) = decode_base64(&self.text)
+        {
+            return decoded;
+        }
         if self.has_child {
             if self.kind == TextKind::Xhtml {
                 strip_outer_div(&self.markup)
@@ -252,7 +308,7 @@ impl Capture {
 }
 
 fn push_escaped(out: &mut String, t: &str) {
-    if !t.contains(['<', '>', '&']) {
+    if !t.bytes().any(|b| matches!(b, b'<' | b'>' | b'&')) {
         out.push_str(t);
         return;
     }
@@ -291,8 +347,17 @@ struct State<'a> {
     doc_base: Option<&'a Url>,
 }
 
-/// Reads a feed document; `None` when the root is not a feed element.
-pub fn read(xml: &str, base: Option<&Url>) -> Option<RawFeed> {
+/// Why the sidecar found no feed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotAFeed {
+    /// The document has no element at all.
+    NoElement,
+    /// The root element (named) is not `rss`, `channel`, `rdf:RDF` or `feed`.
+    Root(String),
+}
+
+/// Reads a feed document.
+pub fn read(xml: &str, base: Option<&Url>) -> Result<RawFeed, NotAFeed> {
     let mut reader = Reader::from_str(xml);
     {
         let cfg = reader.config_mut();
@@ -329,12 +394,12 @@ pub fn read(xml: &str, base: Option<&Url>) -> Option<RawFeed> {
         match reader.read_event() {
             Ok(Event::Start(e)) => {
                 if !st.start(&e, false) {
-                    return None;
+                    return Err(NotAFeed::Root(e.name().0.to_string()));
                 }
             }
             Ok(Event::Empty(e)) => {
                 if !st.start(&e, true) {
-                    return None;
+                    return Err(NotAFeed::Root(e.name().0.to_string()));
                 }
                 let qname = e.name().0.to_string();
                 st.end(&qname);
@@ -356,18 +421,7 @@ pub fn read(xml: &str, base: Option<&Url>) -> Option<RawFeed> {
                         Ok(Some(ch)) => c.push_text(ch.encode_utf8(&mut [0; 4])),
                         Ok(None) => match quick_xml::escape::resolve_predefined_entity(&r) {
                             Some(s) => c.push_text(s),
-                            None => {
-                                // Unknown (HTML) entity: kept for the HTML
-                                // layer to decode.
-                                let raw = format!("&{};", &*r);
-                                c.text.push_str(&raw);
-                                c.markup.push_str(&raw);
-                                if c.child_open
-                                    && let Some((_, txt)) = c.children.last_mut()
-                                {
-                                    txt.push_str(&raw);
-                                }
-                            }
+                            None => c.push_raw_entity(&r),
                         },
                         Err(_) => {}
                     }
@@ -384,13 +438,15 @@ pub fn read(xml: &str, base: Option<&Url>) -> Option<RawFeed> {
             }
         }
     }
-    st.format?;
+    if st.format.is_none() {
+        return Err(NotAFeed::NoElement);
+    }
     // Close whatever is still open, innermost first.
     while let Some(top) = st.stack.last() {
         let q = top.qname.clone();
         st.end(&q);
     }
-    Some(st.feed)
+    Ok(st.feed)
 }
 
 impl State<'_> {
@@ -445,7 +501,7 @@ impl State<'_> {
 
         if let Some(c) = self.capture.as_mut() {
             // Inside a captured field: serialise, track nesting.
-            c.has_child = true;
+            c.start_markup();
             c.markup.push('<');
             c.markup.push_str(e);
             c.markup.push_str(if empty { "/>" } else { ">" });
@@ -603,12 +659,25 @@ impl State<'_> {
                 .find(|(k, _)| k.eq_ignore_ascii_case(name))
                 .map(|(_, v)| v.trim().to_ascii_lowercase())
         };
-        let kind = match (attr("type").as_deref(), attr("mode").as_deref()) {
+        let mime = attr("type");
+        let mode = attr("mode");
+        let kind = match (mime.as_deref(), mode.as_deref()) {
             (_, Some("escaped")) => TextKind::Html,
             (Some("xhtml" | "application/xhtml+xml"), _) => TextKind::Xhtml,
-            (Some("html" | "text/html"), _) => TextKind::Html,
+            (Some(t), _) if t == "html" || t.contains("html") => TextKind::Html,
             (Some("text" | "text/plain"), _) => TextKind::Text,
             _ => TextKind::Html,
+        };
+        let binary_type = mime.as_deref().is_some_and(|t| {
+            t.contains('/')
+                && !t.starts_with("text/")
+                && !t.ends_with("+xml")
+                && !t.ends_with("/xml")
+        });
+        let encoding = if mode.as_deref() == Some("base64") || (binary_type && mode.is_none()) {
+            Encoding::Base64
+        } else {
+            Encoding::Plain
         };
         let permalink = attr("ispermalink").is_none_or(|v| v != "false");
         self.capture = Some(Capture {
@@ -616,9 +685,11 @@ impl State<'_> {
             in_entry,
             depth: self.stack.len(),
             kind,
+            encoding,
             permalink,
             base,
             text: String::new(),
+            raw_refs: Vec::new(),
             markup: String::new(),
             has_child: false,
             children: Vec::new(),
@@ -657,7 +728,8 @@ impl State<'_> {
                     c.child_open = false;
                 }
                 let local = frame.qname.rsplit(':').next().unwrap_or("");
-                if !frame.empty && !(implicit && is_void_html(local)) {
+                let omit = frame.empty || (implicit && is_void_html(local));
+                if !omit {
                     c.markup.push_str("</");
                     c.markup.push_str(&frame.qname);
                     c.markup.push('>');
@@ -824,6 +896,34 @@ fn entry_field(ns: Ns, local: &str) -> Option<Field> {
     })
 }
 
+/// Decodes standard base64 (whitespace ignored) to UTF-8 text; `None` if
+/// it is not base64 or not text.
+fn decode_base64(s: &str) -> Option<String> {
+    let mut bytes = Vec::with_capacity(s.len() * 3 / 4);
+    let mut acc: u32 = 0;
+    let mut bits = 0;
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' => 62,
+            b'/' => 63,
+            b'=' => break,
+            c if c.is_ascii_whitespace() => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | u32::from(v);
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            bytes.push((acc >> bits) as u8);
+            acc &= (1 << bits) - 1;
+        }
+    }
+    String::from_utf8(bytes).ok()
+}
+
 /// Resolves a possibly relative URL; absolute URLs are returned as written
 /// (not normalised). `None` for an empty string.
 pub fn resolve_url(href: &str, base: Option<&Url>) -> Option<String> {
@@ -942,7 +1042,35 @@ mod tests {
 
     #[test]
     fn not_a_feed() {
-        assert!(read("<html><body/></html>", None).is_none());
+        assert_eq!(
+            read("<html><body/></html>", None).err(),
+            Some(NotAFeed::Root("html".into()))
+        );
+        assert_eq!(read("just text", None).err(), Some(NotAFeed::NoElement));
+    }
+
+    #[test]
+    fn base64_text_constructs() {
+        let doc = r#"<feed xmlns="http://www.w3.org/2005/Atom"><entry>
+            <title type="application/octet-stream">RXhhbXBsZSA8Yj5BdG9tPC9iPg==</title>
+            <summary mode="base64" type="text/plain">SGk=</summary></entry></feed>"#;
+        let f = read(doc, None).unwrap();
+        assert_eq!(
+            f.entries[0].title.as_ref().unwrap().value,
+            "Example <b>Atom</b>"
+        );
+        assert_eq!(f.entries[0].summary.as_ref().unwrap().value, "Hi");
+        assert_eq!(decode_base64("not base64!"), None);
+    }
+
+    #[test]
+    fn markup_built_from_first_child_keeps_entities() {
+        let doc = r#"<rss><channel><item><description>a &lt; b &nbsp;<b>c</b> &amp; d</description></item></channel></rss>"#;
+        let f = read(doc, None).unwrap();
+        assert_eq!(
+            f.entries[0].summary.as_ref().unwrap().value,
+            "a &lt; b &nbsp;<b>c</b> &amp; d"
+        );
     }
 
     #[test]
