@@ -39,7 +39,14 @@
 //! * an entry without guid gets an id anyway (link, else a content hash);
 //!   feedparser leaves it empty;
 //! * absolute links are kept as written (no host lower-casing), relative
-//!   ones are resolved against `xml:base` and the fetch URL.
+//!   ones are resolved against `xml:base` and the fetch URL;
+//! * `summary` is the description/summary as given; feedparser fills a
+//!   missing summary from the content, secwire keeps the content apart;
+//! * Microsoft's CDF (`<CHANNEL>`, 1997) is rejected as not a feed;
+//! * dates feedparser cannot read (other languages' day and month names,
+//!   Unix times, zone names other than North American ones) are read, and
+//!   `2020/1/10` is 10 January (feedparser makes it 1 November).
+//!   See [`date`], [`person`] and [`ids`] for the details.
 
 pub mod clean;
 pub mod date;
@@ -93,10 +100,12 @@ pub struct ParsedFeed {
 /// One normalised feed entry.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Entry {
-    /// Stable id: the guid/atom:id, else the link, else a hash of title and
-    /// date. The same entry gets the same id on every parse.
+    /// Stable id: the guid, else the link, else a hash of title and date;
+    /// a key shared by different entries of the document is skipped for
+    /// them (see [`ids`]). The same entry gets the same id on every parse.
     pub id: String,
-    /// The guid or atom:id exactly as the document gives it, if any.
+    /// The entry's own identifier as the document gives it (trimmed), if
+    /// any: RSS `guid`, Atom `id`, RSS 1.0 `rdf:about`, JSON Feed `id`.
     pub guid: Option<String>,
     /// Plain text (tags removed, entities decoded).
     pub title: Option<String>,
