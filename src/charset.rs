@@ -93,7 +93,24 @@ pub fn html_declared_encoding(bytes: &[u8]) -> Option<String> {
 
 /// Decodes `bytes` following the order of evidence described in the module
 /// documentation. `content_type` is the HTTP header value, if any.
+///
+/// XML documents get two more rules. Without a BOM, a document that starts
+/// with `<?` in UTF-16 is read as UTF-16 (XML 1.0 appendix F). And a
+/// document read as UTF-8 that is not valid UTF-8 is decoded run by run:
+/// valid UTF-8 stays UTF-8, each invalid byte is read as windows-1252 (an
+/// undeclared Latin-1 feed, or a UTF-8 feed with a few stray Latin-1
+/// bytes, both come out right) — unless the HTTP header and the document
+/// disagree and the other one names a non-UTF-8 encoding, which is then
+/// believed instead.
 pub fn decode(bytes: &[u8], content_type: Option<&str>, kind: DocKind) -> Decoded {
+    if let Some((big_endian, skip)) = utf32_layout(bytes) {
+        let (text, had_errors) = decode_utf32(&bytes[skip..], big_endian);
+        return Decoded {
+            text,
+            encoding: UTF_8,
+            had_errors,
+        };
+    }
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         let (text, had_errors) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return Decoded {
@@ -102,20 +119,31 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>, kind: DocKind) -> Decode
             had_errors,
         };
     }
+    if kind == DocKind::Xml
+        && let Some(enc) = utf16_without_bom(bytes)
+    {
+        let (text, had_errors) = enc.decode_without_bom_handling(bytes);
+        return Decoded {
+            text: text.into_owned(),
+            encoding: enc,
+            had_errors,
+        };
+    }
     let from_http = content_type
         .and_then(charset_from_content_type)
-        .and_then(|l| Encoding::for_label(l.as_bytes()));
+        .and_then(|l| Encoding::for_label(l.trim().as_bytes()));
     let declared = match kind {
         DocKind::Xml => {
-            xml_declared_encoding(bytes).and_then(|l| Encoding::for_label(l.as_bytes()))
+            xml_declared_encoding(bytes).and_then(|l| Encoding::for_label(l.trim().as_bytes()))
         }
         DocKind::Html => {
-            html_declared_encoding(bytes).and_then(|l| Encoding::for_label(l.as_bytes()))
+            html_declared_encoding(bytes).and_then(|l| Encoding::for_label(l.trim().as_bytes()))
         }
     };
     // UTF-16 cannot be declared inside an ASCII-compatible document that we
     // could read: without a BOM such a declaration is a lie.
     let declared = declared.filter(|e| e.is_ascii_compatible());
+    let from_http = from_http.filter(|e| e.is_ascii_compatible());
     let chosen = from_http.or(declared);
     let encoding = match chosen {
         Some(enc) if enc == UTF_8 => UTF_8,
@@ -130,12 +158,100 @@ pub fn decode(bytes: &[u8], content_type: Option<&str>, kind: DocKind) -> Decode
             }
         }
     };
+    if kind == DocKind::Xml && encoding == UTF_8 {
+        if let Ok(text) = std::str::from_utf8(bytes) {
+            return Decoded {
+                text: text.to_string(),
+                encoding: UTF_8,
+                had_errors: false,
+            };
+        }
+        let other = [from_http, declared]
+            .into_iter()
+            .flatten()
+            .find(|e| *e != UTF_8);
+        if let Some(enc) = other {
+            let (text, had_errors) = enc.decode_without_bom_handling(bytes);
+            return Decoded {
+                text: text.into_owned(),
+                encoding: enc,
+                had_errors,
+            };
+        }
+        return Decoded {
+            text: decode_utf8_or_1252(bytes),
+            encoding: UTF_8,
+            had_errors: true,
+        };
+    }
     let (text, had_errors) = encoding.decode_without_bom_handling(bytes);
     Decoded {
         text: text.into_owned(),
         encoding,
         had_errors,
     }
+}
+
+/// UTF-32 (which encoding_rs does not support), by BOM or by how `<` is
+/// encoded: big-endian or not, and the BOM length to skip.
+fn utf32_layout(bytes: &[u8]) -> Option<(bool, usize)> {
+    match bytes.get(..4)? {
+        [0x00, 0x00, 0xFE, 0xFF] => Some((true, 4)),
+        [0xFF, 0xFE, 0x00, 0x00] => Some((false, 4)),
+        [0x00, 0x00, 0x00, 0x3C] => Some((true, 0)),
+        [0x3C, 0x00, 0x00, 0x00] => Some((false, 0)),
+        _ => None,
+    }
+}
+
+/// Decodes UTF-32; invalid code points become U+FFFD. The result's
+/// `encoding` is reported as UTF-8 (what the text now is).
+fn decode_utf32(bytes: &[u8], big_endian: bool) -> (String, bool) {
+    let mut out = String::with_capacity(bytes.len() / 4);
+    let mut had_errors = !bytes.len().is_multiple_of(4);
+    for c in bytes.chunks_exact(4) {
+        let arr = [c[0], c[1], c[2], c[3]];
+        let v = if big_endian {
+            u32::from_be_bytes(arr)
+        } else {
+            u32::from_le_bytes(arr)
+        };
+        match char::from_u32(v) {
+            Some(ch) => out.push(ch),
+            None => {
+                had_errors = true;
+                out.push('\u{fffd}');
+            }
+        }
+    }
+    (out, had_errors)
+}
+
+/// UTF-16 without a byte-order mark, recognised by how `<?` is encoded.
+fn utf16_without_bom(bytes: &[u8]) -> Option<&'static Encoding> {
+    match bytes.get(..4)? {
+        [0x3C, 0x00, 0x3F, 0x00] | [0x3C, 0x00, _, 0x00] if bytes.len().is_multiple_of(2) => {
+            Some(encoding_rs::UTF_16LE)
+        }
+        [0x00, 0x3C, 0x00, 0x3F] | [0x00, 0x3C, 0x00, _] if bytes.len().is_multiple_of(2) => {
+            Some(encoding_rs::UTF_16BE)
+        }
+        _ => None,
+    }
+}
+
+/// Valid UTF-8 runs as UTF-8, every invalid byte as windows-1252.
+fn decode_utf8_or_1252(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len() + bytes.len() / 8);
+    for chunk in bytes.utf8_chunks() {
+        out.push_str(chunk.valid());
+        let invalid = chunk.invalid();
+        if !invalid.is_empty() {
+            let (text, _) = WINDOWS_1252.decode_without_bom_handling(invalid);
+            out.push_str(&text);
+        }
+    }
+    out
 }
 
 /// ISO-8859-x and windows-125x: encodings in which any byte sequence is
@@ -216,6 +332,49 @@ mod tests {
         doc.extend_from_slice(b"ller</t>");
         let d = decode(&doc, None, DocKind::Xml);
         assert!(d.text.contains("Müller"), "{}", d.text);
+    }
+
+    #[test]
+    fn undeclared_latin1_xml() {
+        let mut doc = b"<rss><t>tr".to_vec();
+        doc.push(0xE8);
+        doc.extend_from_slice(b"s ".as_slice());
+        doc.extend_from_slice("déjà".as_bytes());
+        doc.extend_from_slice(b"</t></rss>");
+        let d = decode(&doc, None, DocKind::Xml);
+        assert!(d.text.contains("très déjà"), "{}", d.text);
+    }
+
+    #[test]
+    fn http_utf8_lie_falls_back_to_declaration() {
+        let (bytes, _, _) = encoding_rs::WINDOWS_1251.encode("Новости");
+        let mut doc = b"<?xml version=\"1.0\" encoding=\"windows-1251\"?><t>".to_vec();
+        doc.extend_from_slice(&bytes);
+        doc.extend_from_slice(b"</t>");
+        let d = decode(&doc, Some("text/xml; charset=utf-8"), DocKind::Xml);
+        assert_eq!(d.encoding.name(), "windows-1251");
+        assert!(d.text.contains("Новости"), "{}", d.text);
+    }
+
+    #[test]
+    fn utf32_with_and_without_bom() {
+        let text = "<?xml version=\"1.0\"?><t>é€😀</t>";
+        let be: Vec<u8> = text
+            .chars()
+            .flat_map(|c| (c as u32).to_be_bytes())
+            .collect();
+        let mut le_bom = vec![0xFF, 0xFE, 0, 0];
+        le_bom.extend(text.chars().flat_map(|c| (c as u32).to_le_bytes()));
+        assert_eq!(decode(&be, None, DocKind::Xml).text, text);
+        assert_eq!(decode(&le_bom, None, DocKind::Xml).text, text);
+    }
+
+    #[test]
+    fn utf16_without_bom_is_detected() {
+        let text = "<?xml version=\"1.0\"?><t>é</t>";
+        let bytes: Vec<u8> = text.encode_utf16().flat_map(u16::to_le_bytes).collect();
+        let d = decode(&bytes, None, DocKind::Xml);
+        assert!(d.text.contains("<t>é</t>"), "{}", d.text);
     }
 
     #[test]
