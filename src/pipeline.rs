@@ -380,6 +380,7 @@ impl Pipeline {
 
         let mut report = FeedReport::new(feed, FeedOutcome::Fetched);
         hints.ttl = parsed.ttl;
+        hints.update_period = parsed.update_interval;
         hints.entry_dates = parsed
             .entries
             .iter()

@@ -262,7 +262,6 @@ impl Discoverer<'_> {
                 }
             };
             out.pages += 1;
-            let links = paging::scan(&fetched.body, &fetched.url);
             let base = fetched.url.clone();
             let ct = fetched.content_type.clone();
             let body = fetched.body;
@@ -276,8 +275,14 @@ impl Discoverer<'_> {
                 )
             })
             .await;
-            let entries = match parsed {
-                Ok(Ok(p)) => p.entries,
+            let (entries, older, wordpress) = match parsed {
+                Ok(Ok(p)) => {
+                    let wordpress = p
+                        .generator
+                        .as_deref()
+                        .is_some_and(|g| g.to_ascii_lowercase().contains("wordpress"));
+                    (p.entries, p.next_page.or(p.prev_archive), wordpress)
+                }
                 Ok(Err(e)) => {
                     out.errors.push(format!("{url}: {e}"));
                     self.record_page(feed, &url, None, Some(e.to_string()), Vec::new())
@@ -320,17 +325,20 @@ impl Discoverer<'_> {
             let fresh = self.fresh(found, &mut out).await;
             let nothing_new = fresh.is_empty() && page_no > 1;
             // Where to go next: the document's own link, else WordPress paging.
-            let next = links.older().and_then(|n| Url::parse(n).ok()).or_else(|| {
-                let wp = wordpress_page
-                    .map(|n| n + 1)
-                    .or(if links.wordpress && page_no == 1 {
-                        Some(2)
-                    } else {
-                        None
-                    })?;
-                wordpress_page = Some(wp);
-                Some(paging::wordpress_page(&first, wp))
-            });
+            let next = older
+                .as_deref()
+                .and_then(|n| Url::parse(n).ok())
+                .or_else(|| {
+                    let wp = wordpress_page
+                        .map(|n| n + 1)
+                        .or(if wordpress && page_no == 1 {
+                            Some(2)
+                        } else {
+                            None
+                        })?;
+                    wordpress_page = Some(wp);
+                    Some(paging::wordpress_page(&first, wp))
+                });
             let stop = all_old || nothing_new || next.is_none() || page_no == self.job.max_pages;
             let next_rec = if stop { None } else { next.clone() };
             let n = self
@@ -341,7 +349,7 @@ impl Discoverer<'_> {
                 break;
             }
             if let Some(next) = next {
-                if links.older().is_some() {
+                if older.is_some() {
                     wordpress_page = None;
                 }
                 url = next;

@@ -93,6 +93,8 @@ pub struct ParsedFeed {
     pub next_page: Option<String>,
     /// RFC 5005 archived feed: `atom:link rel="prev-archive"`.
     pub prev_archive: Option<String>,
+    /// What generated the feed (`<generator>`), e.g. `https://wordpress.org/?v=6.6`.
+    pub generator: Option<String>,
     /// Problems that were recovered from (the feed was still read).
     pub warnings: Vec<String>,
 }
@@ -294,6 +296,7 @@ fn build_xml(
         ),
         next_page: raw.next_page.clone(),
         prev_archive: raw.prev_archive.clone(),
+        generator: raw.generator.clone(),
         warnings,
     })
 }
@@ -652,6 +655,7 @@ mod tests {
             r#"<feed xmlns="http://www.w3.org/2005/Atom"><title type="html">A &amp;amp; B</title>
             <link rel="next" href="https://ex.com/feed?page=2"/>
             <link rel="prev-archive" href="https://ex.com/archive/2021"/>
+            <generator uri="https://wordpress.org/">WordPress</generator>
             <entry><id>tag:ex.com,2024:1</id><title type="text">x &lt; y</title>
               <link rel="alternate" type="text/html" href="https://ex.com/1"/>
               <author><name>Jane Doe</name><email>jane@ex.com</email></author>
@@ -663,6 +667,7 @@ mod tests {
         );
         assert_eq!(f.title.as_deref(), Some("A & B"));
         assert_eq!(f.next_page.as_deref(), Some("https://ex.com/feed?page=2"));
+        assert_eq!(f.generator.as_deref(), Some("WordPress"));
         assert_eq!(
             f.prev_archive.as_deref(),
             Some("https://ex.com/archive/2021")

@@ -111,6 +111,8 @@ pub struct RawFeed {
     pub update_frequency: Option<String>,
     pub next_page: Option<String>,
     pub prev_archive: Option<String>,
+    /// `<generator>` text (WordPress feeds page with `?paged=N`).
+    pub generator: Option<String>,
     pub entries: Vec<RawEntry>,
     /// False when reading stopped early at a syntax error.
     pub complete: bool,
@@ -217,6 +219,7 @@ enum Field {
     Ttl,
     UpdatePeriod,
     UpdateFrequency,
+    Generator,
 }
 
 struct Capture {
@@ -380,6 +383,7 @@ pub fn read(xml: &str, base: Option<&Url>) -> Result<RawFeed, NotAFeed> {
             update_frequency: None,
             next_page: None,
             prev_archive: None,
+            generator: None,
             entries: Vec::new(),
             complete: true,
             repaired_tags: false,
@@ -766,6 +770,9 @@ impl State<'_> {
                 Field::Ttl => f.ttl = Some(value.trim().to_string()),
                 Field::UpdatePeriod => f.update_period = Some(value.trim().to_string()),
                 Field::UpdateFrequency => f.update_frequency = Some(value.trim().to_string()),
+                Field::Generator if f.generator.is_none() => {
+                    f.generator = Some(value.trim().to_string()).filter(|g| !g.is_empty())
+                }
                 _ => {}
             }
             return;
@@ -823,7 +830,7 @@ impl State<'_> {
                 push_author(&mut e.authors, name);
             }
             Field::NamedAuthor => push_author(&mut e.authors, person::name_of(&value)),
-            Field::Ttl | Field::UpdatePeriod | Field::UpdateFrequency => {}
+            Field::Ttl | Field::UpdatePeriod | Field::UpdateFrequency | Field::Generator => {}
         }
     }
 }
@@ -862,6 +869,7 @@ fn feed_field(ns: Ns, local: &str) -> Option<Field> {
         (Ns::Core, "ttl") => Field::Ttl,
         (Ns::Sy, "updatePeriod") => Field::UpdatePeriod,
         (Ns::Sy, "updateFrequency") => Field::UpdateFrequency,
+        (Ns::Core | Ns::Atom, "generator") => Field::Generator,
         _ => return None,
     })
 }
