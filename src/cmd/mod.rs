@@ -279,15 +279,110 @@ impl Format {
     }
 }
 
-/// Reads a file argument, or fetches it when it is an http(s) URL.
+/// True for an http(s) URL argument (fetched) rather than a file (read).
 pub fn is_url(arg: &str) -> bool {
     arg.starts_with("http://") || arg.starts_with("https://")
 }
 
-/// Writes one JSON value per line to stdout; a closed pipe ends quietly.
+/// Writes one JSON value and a newline.
 pub fn print_jsonl(out: &mut impl std::io::Write, v: &serde_json::Value) -> std::io::Result<()> {
     serde_json::to_writer(&mut *out, v)?;
     out.write_all(b"\n")
+}
+
+/// One `FILE_OR_URL` argument's content.
+pub struct Input {
+    pub bytes: Vec<u8>,
+    /// The HTTP `Content-Type`, for URLs.
+    pub content_type: Option<String>,
+    /// Where a URL argument ended up after redirects.
+    pub url: Option<url::Url>,
+}
+
+/// Reads `FILE_OR_URL` arguments: files from disk, URLs with the same
+/// fetch policy as the pipeline (the client exists only if a URL is given).
+pub struct Inputs {
+    net: Option<(tokio::runtime::Runtime, secwire::fetch::Fetcher)>,
+}
+
+impl Inputs {
+    pub fn new(ctx: &Ctx, args: &[String]) -> anyhow::Result<Inputs> {
+        let net = if args.iter().any(|a| is_url(a)) {
+            let cfg = ctx.config()?;
+            Some((runtime()?, secwire::fetch::Fetcher::new(&cfg.fetch)?))
+        } else {
+            None
+        };
+        Ok(Inputs { net })
+    }
+
+    /// The content of one argument, or a one-line error naming it.
+    pub fn read(&self, input: &str, kind: secwire::fetch::Kind) -> Result<Input, String> {
+        if !is_url(input) {
+            let bytes = std::fs::read(input).map_err(|e| format!("cannot read {input}: {e}"))?;
+            return Ok(Input {
+                bytes,
+                content_type: None,
+                url: None,
+            });
+        }
+        let url = url::Url::parse(input).map_err(|e| format!("invalid URL {input}: {e}"))?;
+        let Some((rt, fetcher)) = &self.net else {
+            return Err(format!("{input}: no HTTP client"));
+        };
+        let f = rt
+            .block_on(fetcher.get(&url, kind, None))
+            .map_err(|e| e.to_string())?;
+        Ok(Input {
+            bytes: f.body,
+            content_type: f.content_type,
+            url: Some(f.url),
+        })
+    }
+}
+
+/// JSON values on stdout, one a line. A reader that goes away (`| head`)
+/// ends the output quietly.
+pub struct JsonLines {
+    out: std::io::BufWriter<std::io::StdoutLock<'static>>,
+    closed: bool,
+}
+
+impl JsonLines {
+    pub fn new() -> JsonLines {
+        JsonLines {
+            out: std::io::BufWriter::new(std::io::stdout().lock()),
+            closed: false,
+        }
+    }
+
+    /// Writes one line; `Ok(false)` once stdout is closed.
+    pub fn write(&mut self, v: &serde_json::Value) -> std::io::Result<bool> {
+        use std::io::Write;
+        if self.closed {
+            return Ok(false);
+        }
+        let res = serde_json::to_writer(&mut self.out, v)
+            .map_err(std::io::Error::from)
+            .and_then(|_| self.out.write_all(b"\n"));
+        match res {
+            Ok(()) => Ok(true),
+            Err(e) if is_broken_pipe(&e) => {
+                self.closed = true;
+                Ok(false)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Flushes; a closed stdout is not an error.
+    pub fn finish(mut self) -> anyhow::Result<ExitCode> {
+        use std::io::Write;
+        match self.out.flush() {
+            Err(e) if !is_broken_pipe(&e) => Err(e.into()),
+            _ => Ok(ExitCode::SUCCESS),
+        }
+    }
 }
 
 /// True when an I/O error is a closed stdout (e.g. `| head`).

@@ -1,16 +1,15 @@
 //! `secwire parse-feed`: how secwire reads feed documents, one JSON line each.
 
-use std::io::{self, Write};
 use std::process::ExitCode;
 
 use serde_json::json;
 use url::Url;
 
-use secwire::fetch::{Fetcher, Kind};
+use secwire::fetch::Kind;
 use secwire::parse::{ParseOptions, ParsedFeed, parse_feed};
 use secwire::timefmt::to_db;
 
-use super::{Ctx, is_broken_pipe, is_url, print_jsonl};
+use super::{Ctx, Inputs, JsonLines};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -29,65 +28,31 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         .map(Url::parse)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--url: {e}"))?;
-    let needs_net = args.inputs.iter().any(|i| is_url(i));
-    let net = if needs_net {
-        let cfg = ctx.config()?;
-        Some((super::runtime()?, Fetcher::new(&cfg.fetch)?))
-    } else {
-        None
-    };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let inputs = Inputs::new(ctx, &args.inputs)?;
+    let mut out = JsonLines::new();
     for input in &args.inputs {
-        let v = match read_input(input, net.as_ref()) {
-            Ok((bytes, ct, url)) => {
-                let base = url.as_ref().or(base.as_ref());
-                match parse_feed(
-                    &bytes,
-                    ParseOptions {
-                        content_type: ct.as_deref(),
-                        base_url: base,
-                    },
-                ) {
+        let v = match inputs.read(input, Kind::Feed) {
+            Ok(i) => {
+                let opts = ParseOptions {
+                    content_type: i.content_type.as_deref(),
+                    base_url: i.url.as_ref().or(base.as_ref()),
+                };
+                match parse_feed(&i.bytes, opts) {
                     Ok(feed) => feed_json(input, &feed),
-                    Err(e) => {
-                        json!({"file": input, "title": null, "entries": [], "error": e.to_string()})
-                    }
+                    Err(e) => error_json(input, &e.to_string()),
                 }
             }
-            Err(e) => json!({"file": input, "title": null, "entries": [], "error": e}),
+            Err(e) => error_json(input, &e),
         };
-        match print_jsonl(&mut out, &v) {
-            Ok(()) => {}
-            Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
-            Err(e) => return Err(e.into()),
+        if !out.write(&v)? {
+            break;
         }
     }
-    match out.flush() {
-        Err(e) if !is_broken_pipe(&e) => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    out.finish()
 }
 
-type Input = (Vec<u8>, Option<String>, Option<Url>);
-
-fn read_input(
-    input: &str,
-    net: Option<&(tokio::runtime::Runtime, Fetcher)>,
-) -> Result<Input, String> {
-    if is_url(input) {
-        let url = Url::parse(input).map_err(|e| format!("invalid URL {input}: {e}"))?;
-        let Some((rt, fetcher)) = net else {
-            return Err("no network client".into());
-        };
-        let f = rt
-            .block_on(fetcher.get(&url, Kind::Feed, None))
-            .map_err(|e| e.to_string())?;
-        Ok((f.body, f.content_type, Some(f.url)))
-    } else {
-        let bytes = std::fs::read(input).map_err(|e| format!("cannot read {input}: {e}"))?;
-        Ok((bytes, None, None))
-    }
+fn error_json(file: &str, error: &str) -> serde_json::Value {
+    json!({"file": file, "title": null, "entries": [], "error": error})
 }
 
 fn feed_json(file: &str, feed: &ParsedFeed) -> serde_json::Value {

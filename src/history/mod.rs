@@ -21,7 +21,6 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
-use serde::{Deserialize, Serialize};
 use tracing::{debug, info, warn};
 use url::Url;
 
@@ -41,69 +40,29 @@ use sitemap::{Sitemap, SitemapUrl, UrlFilter};
 /// Sitemap indexes nest at most this deep.
 const MAX_SITEMAP_DEPTH: usize = 4;
 
-/// An entry as it waits in the queue.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
-pub struct QueuedEntry {
-    pub id: String,
-    pub guid: Option<String>,
-    pub title: Option<String>,
-    pub link: Option<String>,
-    pub published: Option<DateTime<Utc>>,
-    pub updated: Option<DateTime<Utc>>,
-    pub authors: Vec<String>,
-    pub summary: Option<String>,
-    pub content: Option<String>,
-}
-
-impl From<&Entry> for QueuedEntry {
-    fn from(e: &Entry) -> QueuedEntry {
-        QueuedEntry {
-            id: e.id.clone(),
-            guid: e.guid.clone(),
-            title: e.title.clone(),
-            link: e.link.clone(),
-            published: e.published,
-            updated: e.updated,
-            authors: e.authors.clone(),
-            summary: e.summary.clone(),
-            content: e.content.clone(),
-        }
+/// An entry for a page known only by its URL (sitemaps, URL lists).
+fn entry_from_url(url: &str, title: Option<String>, published: Option<DateTime<Utc>>) -> Entry {
+    Entry {
+        id: url.to_string(),
+        title,
+        link: Some(url.to_string()),
+        published,
+        ..Entry::default()
     }
 }
 
-impl QueuedEntry {
-    /// An entry for a page known only by its URL (sitemaps, URL lists).
-    pub fn from_url(
-        url: &str,
-        title: Option<String>,
-        published: Option<DateTime<Utc>>,
-    ) -> QueuedEntry {
-        QueuedEntry {
-            id: url.to_string(),
-            guid: None,
-            title,
-            link: Some(url.to_string()),
-            published,
-            updated: None,
-            authors: Vec::new(),
-            summary: None,
-            content: None,
-        }
-    }
-
-    pub fn into_entry(self) -> Entry {
-        Entry {
-            id: self.id,
-            guid: self.guid,
-            title: self.title,
-            link: self.link,
-            published: self.published,
-            updated: self.updated,
-            authors: self.authors,
-            summary: self.summary,
-            content: self.content,
-        }
-    }
+/// Candidates as queue rows of `feed`.
+fn to_queued(feed_id: i64, fresh: Vec<Found>) -> Vec<NewQueued> {
+    fresh
+        .into_iter()
+        .filter_map(|f| {
+            Some(NewQueued {
+                feed_id,
+                item_key: f.key,
+                entry: serde_json::to_string(&f.entry).ok()?,
+            })
+        })
+        .collect()
 }
 
 /// One history backfill: its scope and limits.
@@ -203,7 +162,7 @@ impl<'a> Discoverer<'a> {
 /// A candidate article found by discovery.
 struct Found {
     key: String,
-    entry: QueuedEntry,
+    entry: Entry,
 }
 
 impl Discoverer<'_> {
@@ -319,7 +278,7 @@ impl Discoverer<'_> {
                     .unwrap_or_else(|| format!("feed:{}:{}", feed.id, e.id));
                 found.push(Found {
                     key,
-                    entry: QueuedEntry::from(e),
+                    entry: e.clone(),
                 });
             }
             let fresh = self.fresh(found, &mut out).await;
@@ -514,7 +473,7 @@ impl Discoverer<'_> {
                 continue;
             }
             found.push(Found {
-                entry: QueuedEntry::from_url(abs.as_str(), u.title.clone(), u.date()),
+                entry: entry_from_url(abs.as_str(), u.title.clone(), u.date()),
                 key,
             });
         }
@@ -572,7 +531,7 @@ impl Discoverer<'_> {
                     .1
                     .push(Found {
                         key,
-                        entry: QueuedEntry::from_url(u.as_str(), None, None),
+                        entry: entry_from_url(u.as_str(), None, None),
                     });
             } else {
                 out.skipped_robots += 1;
@@ -585,16 +544,7 @@ impl Discoverer<'_> {
                     .extend(fresh.into_iter().map(|f| f.entry.link.unwrap_or(f.key)));
                 continue;
             }
-            let queued: Vec<NewQueued> = fresh
-                .into_iter()
-                .filter_map(|f| {
-                    Some(NewQueued {
-                        feed_id: feed.id,
-                        item_key: f.key,
-                        entry: serde_json::to_string(&f.entry).ok()?,
-                    })
-                })
-                .collect();
+            let queued = to_queued(feed.id, fresh);
             let job = self.job.key.clone();
             let src = source.to_string();
             match self
@@ -653,16 +603,7 @@ impl Discoverer<'_> {
                 .extend(fresh.into_iter().map(|f| f.entry.link.unwrap_or(f.key)));
             return n;
         }
-        let queued: Vec<NewQueued> = fresh
-            .into_iter()
-            .filter_map(|f| {
-                Some(NewQueued {
-                    feed_id: feed.id,
-                    item_key: f.key,
-                    entry: serde_json::to_string(&f.entry).ok()?,
-                })
-            })
-            .collect();
+        let queued = to_queued(feed.id, fresh);
         let (job, u, next, feed_id) = (
             self.job.key.clone(),
             url.to_string(),
@@ -808,18 +749,14 @@ pub async fn drain(
         let mut results = futures_util::stream::iter(rows)
             .map(|row| async move {
                 let feed = feeds.get(&row.feed_id)?;
-                let entry: QueuedEntry = match serde_json::from_str(&row.entry) {
+                let entry: Entry = match serde_json::from_str(&row.entry) {
                     Ok(e) => e,
                     Err(e) => {
                         warn!(queue_id = row.id, error = %e, "unreadable queue entry skipped");
                         return None;
                     }
                 };
-                Some(
-                    pipeline
-                        .process_entry(feed, entry.into_entry(), Some(row.id))
-                        .await,
-                )
+                Some(pipeline.process_entry(feed, entry, Some(row.id)).await)
             })
             .buffer_unordered(concurrency.max(1));
         while let Some(r) = results.next().await {

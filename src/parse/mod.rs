@@ -99,8 +99,10 @@ pub struct ParsedFeed {
     pub warnings: Vec<String>,
 }
 
-/// One normalised feed entry.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// One normalised feed entry. Serialisable: history backfills queue
+/// entries in the database until their article is processed.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct Entry {
     /// Stable id: the guid, else the link, else a hash of title and date;
     /// a key shared by different entries of the document is skipped for

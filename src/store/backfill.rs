@@ -70,18 +70,7 @@ impl Store {
     pub fn finish_source(&mut self, done: &SourceDone<'_>, queued: &[NewQueued]) -> Result<usize> {
         let now = now_db();
         let tx = self.conn.transaction()?;
-        let mut added = 0;
-        {
-            let mut ins = tx.prepare(
-                "INSERT OR IGNORE INTO backfill_queue (job, feed_id, item_key, entry, source, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for q in queued {
-                added += ins.execute(params![
-                    done.job, q.feed_id, q.item_key, q.entry, done.url, now
-                ])?;
-            }
-        }
+        let added = insert_queued(&tx, done.job, done.url, queued, &now)?;
         tx.execute(
             "INSERT INTO backfill_sources (job, kind, url, feed_id, state, next_url, entries, error, finished_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
@@ -107,18 +96,8 @@ impl Store {
     /// Queues articles without recording a source (URL lists). Returns how
     /// many were newly queued.
     pub fn queue_only(&mut self, job: &str, source: &str, queued: &[NewQueued]) -> Result<usize> {
-        let now = now_db();
         let tx = self.conn.transaction()?;
-        let mut added = 0;
-        {
-            let mut ins = tx.prepare(
-                "INSERT OR IGNORE INTO backfill_queue (job, feed_id, item_key, entry, source, added_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?;
-            for q in queued {
-                added += ins.execute(params![job, q.feed_id, q.item_key, q.entry, source, now])?;
-            }
-        }
+        let added = insert_queued(&tx, job, source, queued, &now_db())?;
         tx.commit()?;
         Ok(added)
     }
@@ -190,6 +169,25 @@ impl Store {
         let rows = st.query_map([], |r| Ok((Self::feed_row(r)?, r.get(14)?)))?;
         Ok(rows.collect::<rusqlite::Result<_>>()?)
     }
+}
+
+/// Queues articles, skipping those the job has queued already.
+fn insert_queued(
+    tx: &rusqlite::Transaction<'_>,
+    job: &str,
+    source: &str,
+    queued: &[NewQueued],
+    now: &str,
+) -> Result<usize> {
+    let mut ins = tx.prepare(
+        "INSERT OR IGNORE INTO backfill_queue (job, feed_id, item_key, entry, source, added_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?;
+    let mut added = 0;
+    for q in queued {
+        added += ins.execute(params![job, q.feed_id, q.item_key, q.entry, source, now])?;
+    }
+    Ok(added)
 }
 
 /// The `url` of the synthetic feed for articles from `--urls` lists whose
