@@ -152,12 +152,13 @@ pub fn nearest(
     h_idx: usize,
     lex: LexId,
     prefer_after: bool,
+    keep: &dyn Fn(usize) -> bool,
 ) -> Option<usize> {
     let hits = &doc.hits;
     let h = &hits.hits[h_idx];
     let mut best: Option<(u32, bool, usize)> = None;
     for k in sentence.0..sentence.1 {
-        if k == h_idx || !hits.is_in(&hits.hits[k], lex) {
+        if k == h_idx || !hits.is_in(&hits.hits[k], lex) || !keep(k) {
             continue;
         }
         let x = &hits.hits[k];
@@ -192,6 +193,6 @@ pub fn agent(doc: &Doc, sentence: (usize, usize), h_idx: usize, lex: LexId) -> O
 }
 
 /// The first hit of `lex` anywhere in the item.
-pub fn first_in_item(doc: &Doc, lex: LexId) -> Option<usize> {
-    doc.hits.hits.iter().position(|x| doc.hits.is_in(x, lex))
+pub fn first_in_item(doc: &Doc, lex: LexId, keep: &dyn Fn(usize) -> bool) -> Option<usize> {
+    (0..doc.hits.hits.len()).find(|&k| doc.hits.is_in(&doc.hits.hits[k], lex) && keep(k))
 }

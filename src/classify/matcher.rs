@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::text::{Normalized, is_word_byte};
 
@@ -103,9 +103,19 @@ impl MatcherBuilder {
     }
 
     pub fn build(self) -> Result<Matcher, String> {
+        let marked: Vec<Vec<u8>> = self
+            .patterns
+            .iter()
+            .map(|p| {
+                let mut m = Vec::with_capacity(p.text.len() + 8);
+                mark_words(p.text.as_bytes(), &mut m, None, !p.wildcard);
+                m
+            })
+            .collect();
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
-            .build(self.patterns.iter().map(|p| p.text.as_bytes()))
+            .kind(Some(AhoCorasickKind::DFA))
+            .build(&marked)
             .map_err(|e| format!("cannot build the term matcher: {e}"))?;
         Ok(Matcher {
             ac,
@@ -141,29 +151,30 @@ impl Matcher {
     /// exact-case terms), `words` the word starts of `n.text`.
     pub fn find(&self, n: &Normalized, original: &str, words: &[u32]) -> Hits {
         let text = n.text.as_bytes();
+        // The automaton runs over a copy of the text with a marker before
+        // every word and after it, and the patterns carry the same markers:
+        // a term can only match at word boundaries, so the many short terms
+        // ("no", "us", "ban") do not fire inside other words.
+        let mut marked = Vec::with_capacity(text.len() + text.len() / 2 + 2);
+        let mut map = Vec::with_capacity(text.len() + text.len() / 2 + 2);
+        mark_words(text, &mut marked, Some(&mut map), true);
         let mut cands: Vec<Candidate> = Vec::new();
-        for m in self.ac.find_overlapping_iter(&n.text) {
+        for m in self.ac.find_overlapping_iter(&marked) {
             let pat = &self.patterns[m.pattern().as_usize()];
-            let (start, mut end) = (m.start(), m.end());
-            let pb = pat.text.as_bytes();
-            if pb.first().is_some_and(|&c| is_word_byte(c))
-                && start > 0
-                && is_word_byte(text[start - 1])
-            {
-                continue;
-            }
+            let start = map[m.start()] as usize;
+            let last = m.end() - 1;
+            let mut end = if marked[last] == END_MARK {
+                map[last] as usize
+            } else {
+                map[last] as usize + 1
+            };
             if pat.wildcard {
                 while end < text.len() && is_word_byte(text[end]) {
                     end += 1;
                 }
-            } else if pb.last().is_some_and(|&c| is_word_byte(c))
-                && end < text.len()
-                && is_word_byte(text[end])
-            {
-                continue;
             }
             if let Some(exact) = &pat.exact {
-                let (s, e) = n.orig_range(start, end);
+                let (s, e) = n.orig_range(original, start, end);
                 if original.get(s..e) != Some(exact.as_str()) {
                     continue;
                 }
@@ -259,6 +270,48 @@ impl Matcher {
                 cands.push(Candidate { start: s, end, pat });
                 return;
             }
+        }
+    }
+}
+
+const START_MARK: u8 = 0x01;
+const END_MARK: u8 = 0x02;
+
+/// Copies `text` into `out` with [`START_MARK`] before each word and
+/// [`END_MARK`] after it (the end mark is left off the last word when
+/// `close_last` is false, for `*` terms). `map` receives, for each byte of
+/// `out`, the offset in `text` it stands for (a start mark: the word's
+/// start; an end mark: the word's end).
+fn mark_words(text: &[u8], out: &mut Vec<u8>, mut map: Option<&mut Vec<u32>>, close_last: bool) {
+    let mut in_word = false;
+    for (i, &b) in text.iter().enumerate() {
+        let w = is_word_byte(b);
+        if w && !in_word {
+            out.push(START_MARK);
+            if let Some(m) = map.as_deref_mut() {
+                m.push(i as u32);
+            }
+        } else if !w && in_word {
+            out.push(END_MARK);
+            if let Some(m) = map.as_deref_mut() {
+                m.push(i as u32);
+            }
+        }
+        // Control bytes never occur in normalised text; keep the marks unique.
+        out.push(if b == START_MARK || b == END_MARK {
+            b' '
+        } else {
+            b
+        });
+        if let Some(m) = map.as_deref_mut() {
+            m.push(i as u32);
+        }
+        in_word = w;
+    }
+    if in_word && close_last {
+        out.push(END_MARK);
+        if let Some(m) = map.as_deref_mut() {
+            m.push(text.len() as u32);
         }
     }
 }

@@ -197,7 +197,7 @@ impl Classifier {
 
     fn evidence(&self, doc: &Doc, sentence: usize) -> Evidence {
         let s = &doc.sentences[sentence];
-        let (start, end) = doc.n.orig_range(s.start as usize, s.end as usize);
+        let (start, end) = doc.n.orig_range(doc.full, s.start as usize, s.end as usize);
         Evidence {
             sentence: doc.full.get(start..end).unwrap_or_default().to_string(),
             start,
@@ -211,31 +211,35 @@ impl Classifier {
         let range = (s.hit_lo, s.hit_hi);
         let lo_word = doc.words.partition_point(|&w| w < s.start) as u32;
         let passive = events::is_passive(doc, &doc.hits.hits[m.trigger], lo_word);
-        let name = |k: usize, lex| {
+        let canon = |k: usize, lex| {
             doc.hits
                 .canon_in(&doc.hits.hits[k], lex)
                 .and_then(|c| self.c.canon.get(c as usize))
-                .cloned()
         };
-        let actor = rule.actor.and_then(|lex| {
-            let k = if passive {
-                events::agent(doc, range, m.trigger, lex)
-                    .or_else(|| events::nearest(doc, range, m.trigger, lex, false))
+        // Names (written with capitals in the rules) beat generic words
+        // ("the agency"): the nearest name in the sentence, else the first
+        // in the item, else the nearest generic word.
+        let role = |lex, prefer_after: bool, agent_first: bool| -> Option<String> {
+            let named = |k: usize| canon(k, lex).is_some_and(|n| n.chars().any(char::is_uppercase));
+            let any = |_: usize| true;
+            let agent = if agent_first {
+                events::agent(doc, range, m.trigger, lex).filter(|&k| named(k))
             } else {
-                events::nearest(doc, range, m.trigger, lex, false)
+                None
             };
-            k.or_else(|| events::first_in_item(doc, lex))
-                .and_then(|k| name(k, lex))
-        });
-        let target = rule.target.and_then(|lex| {
-            events::nearest(doc, range, m.trigger, lex, !passive)
-                .or_else(|| events::first_in_item(doc, lex))
-                .and_then(|k| name(k, lex))
-        });
+            agent
+                .or_else(|| events::nearest(doc, range, m.trigger, lex, prefer_after, &named))
+                .or_else(|| events::first_in_item(doc, lex, &named))
+                .or_else(|| events::nearest(doc, range, m.trigger, lex, prefer_after, &any))
+                .or_else(|| events::first_in_item(doc, lex, &any))
+                .and_then(|k| canon(k, lex).cloned())
+        };
+        let actor = rule.actor.and_then(|lex| role(lex, false, passive));
+        let target = rule.target.and_then(|lex| role(lex, !passive, false));
         let action = rule
             .action
             .clone()
-            .or_else(|| name(m.trigger, rule.trigger));
+            .or_else(|| canon(m.trigger, rule.trigger).cloned());
         Event {
             label: self.c.labels[label].name.clone(),
             actor,

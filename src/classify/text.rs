@@ -45,6 +45,11 @@ impl Normalized {
 
     fn push(&mut self, c: char, orig: usize) {
         let o = to_u32(orig);
+        if c.is_ascii() {
+            self.text.push(c);
+            self.map.push(o);
+            return;
+        }
         let mut buf = [0u8; 4];
         for _ in 0..c.encode_utf8(&mut buf).len() {
             self.map.push(o);
@@ -53,12 +58,38 @@ impl Normalized {
     }
 
     fn push_text(&mut self, offset: usize, part: &str) {
-        // Pending whitespace: None, Some(false) = space, Some(true) = newline.
+        // Pending whitespace: (contains a line break, where the run started).
         let mut pending: Option<(bool, usize)> = None;
-        for (i, c) in part.char_indices() {
+        let bytes = part.as_bytes();
+        let mut i = 0;
+        while i < bytes.len() {
+            let b = bytes[i];
             let at = offset + i;
+            if b < 0x80 {
+                i += 1;
+                if b.is_ascii_whitespace() || b.is_ascii_control() {
+                    let nl = b == b'\n';
+                    pending = Some(match pending {
+                        Some((was_nl, start)) => (was_nl || nl, start),
+                        None => (nl, at),
+                    });
+                    continue;
+                }
+                if let Some((nl, start)) = pending.take() {
+                    if !self.text.is_empty() {
+                        self.push(if nl { '\n' } else { ' ' }, start);
+                    }
+                }
+                self.text.push(b.to_ascii_lowercase() as char);
+                self.map.push(to_u32(at));
+                continue;
+            }
+            let Some(c) = part[i..].chars().next() else {
+                break;
+            };
+            i += c.len_utf8();
             if c.is_whitespace() {
-                let nl = c == '\n' || c == '\u{2028}' || c == '\u{2029}';
+                let nl = c == '\u{2028}' || c == '\u{2029}';
                 pending = Some(match pending {
                     Some((was_nl, start)) => (was_nl || nl, start),
                     None => (nl, at),
@@ -75,10 +106,6 @@ impl Normalized {
                 if !self.text.is_empty() {
                     self.push(if nl { '\n' } else { ' ' }, start);
                 }
-            }
-            if c.is_ascii() {
-                self.push(c.to_ascii_lowercase(), at);
-                continue;
             }
             match c {
                 '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}' | '\u{2032}' | '\u{00b4}' => {
@@ -113,19 +140,20 @@ impl Normalized {
             .map_or(0, |&o| o as usize)
     }
 
-    /// The original byte range of the normalised range `start..end`.
-    pub fn orig_range(&self, start: usize, end: usize) -> (usize, usize) {
+    /// The original byte range of the normalised range `start..end`;
+    /// `original` is the text the offsets map to.
+    pub fn orig_range(&self, original: &str, start: usize, end: usize) -> (usize, usize) {
         let s = self.orig(start);
-        // The end is the original offset just after the last normalised byte.
-        let e = if end == 0 {
-            s
-        } else {
-            let last = self.orig(end - 1);
-            // Advance to the next original char boundary past `last`.
-            let next = self.orig(end);
-            if next > last { next } else { last + 1 }
-        };
-        (s, e.max(s))
+        if end <= start {
+            return (s, s);
+        }
+        // Up to the end of the original character the last byte came from.
+        let last = self.orig(end - 1);
+        let len = original
+            .get(last..)
+            .and_then(|t| t.chars().next())
+            .map_or(1, char::len_utf8);
+        (s, (last + len).min(original.len()).max(s))
     }
 }
 
@@ -281,7 +309,7 @@ mod tests {
         split_sentences(&n, t, 0, n.text.len(), &mut out);
         out.iter()
             .map(|&(a, b)| {
-                let (s, e) = n.orig_range(a as usize, b as usize);
+                let (s, e) = n.orig_range(t, a as usize, b as usize);
                 t[s..e].to_string()
             })
             .collect()
@@ -301,9 +329,9 @@ mod tests {
         let t = "Caf\u{e9} \u{201c}TikTok\u{201d} ban";
         let n = Normalized::new(&[(0, t)]);
         let at = n.text.find("tiktok").unwrap();
-        let (s, e) = n.orig_range(at, at + 6);
+        let (s, e) = n.orig_range(t, at, at + 6);
         assert_eq!(&t[s..e], "TikTok");
-        let (s, e) = n.orig_range(0, n.text.len());
+        let (s, e) = n.orig_range(t, 0, n.text.len());
         assert_eq!(&t[s..e], t);
     }
 
