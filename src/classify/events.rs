@@ -7,6 +7,7 @@
 //! is the nearest entity before an active verb with only auxiliaries between.
 
 use super::matcher::{Hit, Hits, LexId};
+use super::rules::Side;
 use super::score::Doc;
 
 /// Forms of *be* (and *get*) that make a following participle passive.
@@ -122,9 +123,11 @@ pub fn subject_is(
 ) -> bool {
     let hits: &Hits = &doc.hits;
     let h = &hits.hits[h_idx];
-    let mut k = h_idx;
-    while k > sentence.0 {
-        k -= 1;
+    // "The TikTok ban": a bare "ban" right after the vendor is a noun.
+    if h.w0 == h.w1 && word(doc, h.w0) == "ban" {
+        return false;
+    }
+    for k in super::score::window(doc, sentence, h_idx, 4, Side::Before) {
         let x = &hits.hits[k];
         let is_subject = subjects.iter().any(|&l| hits.is_in(x, l));
         let is_actor = actor.is_some_and(|a| hits.is_in(x, a));

@@ -19,6 +19,9 @@ pub struct Doc<'a> {
     breaks: Vec<u32>,
     /// Lexicons present anywhere in the item (bit set).
     item_lex: Vec<u64>,
+    /// Lexicons present in each sentence (`lex_words` u64s per sentence).
+    sentence_lex: Vec<u64>,
+    lex_words: usize,
 }
 
 /// A sentence: its normalised byte range and its hits.
@@ -99,7 +102,16 @@ impl<'a> Doc<'a> {
             .filter(|&(_, b)| b == b';')
             .map(|(i, _)| i as u32)
             .collect();
-        let mut item_lex = vec![0u64; c.lexicon_names.len().div_ceil(64).max(1)];
+        let lex_words = c.lexicon_names.len().div_ceil(64).max(1);
+        let mut item_lex = vec![0u64; lex_words];
+        let mut sentence_lex = vec![0u64; lex_words * sentences.len()];
+        for (si, s) in sentences.iter().enumerate() {
+            for h in &hits.hits[s.hit_lo..s.hit_hi] {
+                for &(l, _) in hits.members(h) {
+                    sentence_lex[si * lex_words + usize::from(l) / 64] |= 1 << (l % 64);
+                }
+            }
+        }
         for h in &hits.hits {
             for &(l, _) in hits.members(h) {
                 item_lex[usize::from(l) / 64] |= 1 << (l % 64);
@@ -113,7 +125,14 @@ impl<'a> Doc<'a> {
             sentences,
             breaks,
             item_lex,
+            sentence_lex,
+            lex_words,
         }
+    }
+
+    /// Does sentence `si` contain a term of lexicon `lex`?
+    pub fn sentence_has(&self, si: usize, lex: LexId) -> bool {
+        self.sentence_lex[si * self.lex_words + usize::from(lex) / 64] & (1 << (lex % 64)) != 0
     }
 
     pub fn item_has(&self, lex: LexId) -> bool {
@@ -146,29 +165,39 @@ fn distance(h: &Hit, x: &Hit) -> (u32, bool) {
     }
 }
 
-fn near_ok(doc: &Doc, range: (usize, usize), h_idx: usize, n: &Near) -> bool {
-    let hits = &doc.hits;
-    let h = &hits.hits[h_idx];
-    (range.0..range.1).any(|k| {
-        if k == h_idx {
-            return false;
-        }
-        let x = &hits.hits[k];
-        if !hits.is_in(x, n.lex) {
-            return false;
-        }
-        let (d, after) = distance(h, x);
-        d <= n.dist
-            && match n.side {
-                Side::Around => true,
-                Side::Before => !after,
-                Side::After => after,
-            }
-    })
+/// Indices of the hits of the sentence within `dist` words of trigger
+/// `h_idx` on `side`, nearest first on each side. Hits are in text order, so
+/// the scan stops at the first hit out of reach: long sentences stay cheap.
+pub fn window<'d>(
+    doc: &'d Doc<'_>,
+    range: (usize, usize),
+    h_idx: usize,
+    dist: u32,
+    side: Side,
+) -> impl Iterator<Item = usize> + 'd {
+    let hits = &doc.hits.hits;
+    let h = hits[h_idx];
+    let before = (range.0..h_idx)
+        .rev()
+        .take_while(move |&k| h.w0.saturating_sub(hits[k].w1) <= dist)
+        .filter(move |_| side != Side::After);
+    let after = (h_idx + 1..range.1)
+        .take_while(move |&k| hits[k].w0.saturating_sub(h.w1) <= dist)
+        .filter(move |_| side != Side::Before);
+    before.chain(after)
 }
 
-fn in_sentence(doc: &Doc, range: (usize, usize), h_idx: usize, lex: LexId) -> bool {
-    (range.0..range.1).any(|k| k != h_idx && doc.hits.is_in(&doc.hits.hits[k], lex))
+fn near_ok(doc: &Doc, range: (usize, usize), h_idx: usize, n: &Near) -> bool {
+    window(doc, range, h_idx, n.dist, n.side).any(|k| doc.hits.is_in(&doc.hits.hits[k], n.lex))
+}
+
+fn in_sentence(doc: &Doc, si: usize, range: (usize, usize), h_idx: usize, lex: LexId) -> bool {
+    if !doc.sentence_has(si, lex) {
+        return false;
+    }
+    // Present; unless the trigger itself is the only term of that lexicon.
+    !doc.hits.is_in(&doc.hits.hits[h_idx], lex)
+        || (range.0..range.1).any(|k| k != h_idx && doc.hits.is_in(&doc.hits.hits[k], lex))
 }
 
 /// The product of the modifiers that apply to trigger `h_idx`.
@@ -186,23 +215,12 @@ fn modifier_factor(
         if !m.labels.is_empty() && !m.labels.contains(&label) {
             continue;
         }
-        let cue = (range.0..range.1).any(|k| {
-            if k == h_idx {
-                return false;
-            }
+        let cue = window(doc, range, h_idx, m.window, m.side).any(|k| {
             let x = &hits.hits[k];
             if !hits.is_in(x, m.lex) {
                 return false;
             }
-            let (d, after) = distance(h, x);
-            let side_ok = match m.side {
-                Side::Around => true,
-                Side::Before => !after,
-                Side::After => after,
-            };
-            if !side_ok || d > m.window {
-                return false;
-            }
+            let (_, after) = distance(h, x);
             let (a, b) = if after {
                 (h.end as usize, x.start as usize)
             } else {
@@ -229,20 +247,14 @@ fn modifier_factor(
 }
 
 /// Checks one rule for one trigger; returns its score (0: no match).
-fn check_rule(
-    c: &Compiled,
-    doc: &Doc,
-    label: usize,
-    rule: &Rule,
-    s: &Sentence,
-    h_idx: usize,
-) -> f64 {
+fn check_rule(c: &Compiled, doc: &Doc, label: usize, rule: &Rule, si: usize, h_idx: usize) -> f64 {
+    let s = &doc.sentences[si];
     let range = (s.hit_lo, s.hit_hi);
     if !rule.near.iter().all(|n| near_ok(doc, range, h_idx, n))
         || !rule
             .sentence
             .iter()
-            .all(|&l| in_sentence(doc, range, h_idx, l))
+            .all(|&l| in_sentence(doc, si, range, h_idx, l))
         || !rule.item.iter().all(|&l| doc.item_has(l))
         || rule
             .unless_near
@@ -251,7 +263,7 @@ fn check_rule(
         || rule
             .unless_sentence
             .iter()
-            .any(|&l| in_sentence(doc, range, h_idx, l))
+            .any(|&l| in_sentence(doc, si, range, h_idx, l))
         || rule.unless_item.iter().any(|&l| doc.item_has(l))
     {
         return 0.0;
@@ -289,7 +301,7 @@ pub fn label_matches(c: &Compiled, doc: &Doc, label: usize) -> Vec<SentenceMatch
                 if !doc.hits.is_in(&doc.hits.hits[h_idx], rule.trigger) {
                     continue;
                 }
-                let score = check_rule(c, doc, label, rule, s, h_idx) * s.position;
+                let score = check_rule(c, doc, label, rule, si, h_idx) * s.position;
                 if score > 0.0 && best.is_none_or(|b| score > b.score) {
                     best = Some(SentenceMatch {
                         sentence: si,
