@@ -108,7 +108,7 @@ impl MatcherBuilder {
             .iter()
             .map(|p| {
                 let mut m = Vec::with_capacity(p.text.len() + 8);
-                mark_words(p.text.as_bytes(), &mut m, None, !p.wildcard);
+                mark_words(p.text.as_bytes(), &mut m, &mut Vec::new(), !p.wildcard);
                 m
             })
             .collect();
@@ -157,7 +157,7 @@ impl Matcher {
         // ("no", "us", "ban") do not fire inside other words.
         let mut marked = Vec::with_capacity(text.len() + text.len() / 2 + 2);
         let mut map = Vec::with_capacity(text.len() + text.len() / 2 + 2);
-        mark_words(text, &mut marked, Some(&mut map), true);
+        mark_words(text, &mut marked, &mut map, true);
         let mut cands: Vec<Candidate> = Vec::new();
         for m in self.ac.find_overlapping_iter(&marked) {
             let pat = &self.patterns[m.pattern().as_usize()];
@@ -282,20 +282,13 @@ const END_MARK: u8 = 0x02;
 /// `close_last` is false, for `*` terms). `map` receives, for each byte of
 /// `out`, the offset in `text` it stands for (a start mark: the word's
 /// start; an end mark: the word's end).
-fn mark_words(text: &[u8], out: &mut Vec<u8>, mut map: Option<&mut Vec<u32>>, close_last: bool) {
+fn mark_words(text: &[u8], out: &mut Vec<u8>, map: &mut Vec<u32>, close_last: bool) {
     let mut in_word = false;
     for (i, &b) in text.iter().enumerate() {
         let w = is_word_byte(b);
-        if w && !in_word {
-            out.push(START_MARK);
-            if let Some(m) = map.as_deref_mut() {
-                m.push(i as u32);
-            }
-        } else if !w && in_word {
-            out.push(END_MARK);
-            if let Some(m) = map.as_deref_mut() {
-                m.push(i as u32);
-            }
+        if w != in_word {
+            out.push(if w { START_MARK } else { END_MARK });
+            map.push(i as u32);
         }
         // Control bytes never occur in normalised text; keep the marks unique.
         out.push(if b == START_MARK || b == END_MARK {
@@ -303,16 +296,12 @@ fn mark_words(text: &[u8], out: &mut Vec<u8>, mut map: Option<&mut Vec<u32>>, cl
         } else {
             b
         });
-        if let Some(m) = map.as_deref_mut() {
-            m.push(i as u32);
-        }
+        map.push(i as u32);
         in_word = w;
     }
     if in_word && close_last {
         out.push(END_MARK);
-        if let Some(m) = map.as_deref_mut() {
-            m.push(text.len() as u32);
-        }
+        map.push(text.len() as u32);
     }
 }
 

@@ -75,10 +75,10 @@ impl Normalized {
                     });
                     continue;
                 }
-                if let Some((nl, start)) = pending.take() {
-                    if !self.text.is_empty() {
-                        self.push(if nl { '\n' } else { ' ' }, start);
-                    }
+                if let Some((nl, start)) = pending.take()
+                    && !self.text.is_empty()
+                {
+                    self.push(if nl { '\n' } else { ' ' }, start);
                 }
                 self.text.push(b.to_ascii_lowercase() as char);
                 self.map.push(to_u32(at));
@@ -102,10 +102,10 @@ impl Normalized {
             ) {
                 continue;
             }
-            if let Some((nl, start)) = pending.take() {
-                if !self.text.is_empty() {
-                    self.push(if nl { '\n' } else { ' ' }, start);
-                }
+            if let Some((nl, start)) = pending.take()
+                && !self.text.is_empty()
+            {
+                self.push(if nl { '\n' } else { ' ' }, start);
             }
             match c {
                 '\u{2018}' | '\u{2019}' | '\u{201a}' | '\u{201b}' | '\u{2032}' | '\u{00b4}' => {

@@ -620,12 +620,16 @@ fn seed_paraphrase_in_two_sentences() {
     assert_eq!(c.flagged(), vec!["vendor_ban", "ppp_change"], "{c:#?}");
 }
 
-/// A labelled set written for these tests (tests/fixtures/classify/
-/// challenge.jsonl): new wordings of every family and hard negative.
+/// Labelled sets written for these tests (tests/fixtures/classify/
+/// challenge*.jsonl): new wordings of every family and hard negative.
 #[test]
 fn challenge_set_precision_and_recall() {
     let c = clf();
-    let data = include_str!("../fixtures/classify/challenge.jsonl");
+    let data = [
+        include_str!("../fixtures/classify/challenge.jsonl"),
+        include_str!("../fixtures/classify/challenge2.jsonl"),
+    ]
+    .concat();
     for label in ["vendor_ban", "ppp_change"] {
         let (mut tp, mut fp, mut fn_) = (0, 0, 0);
         let mut misses = Vec::new();
