@@ -22,6 +22,9 @@ struct Pattern {
     wildcard: bool,
     /// Lexicons (and canonical names) this term belongs to.
     members: Vec<(LexId, u32)>,
+    /// The term belongs to a shadowing lexicon: it hides the shorter terms
+    /// inside it completely (see [`Matcher::find`]).
+    shadow: bool,
 }
 
 /// Collects patterns before the automaton is built.
@@ -72,7 +75,8 @@ impl Hits {
 }
 
 impl MatcherBuilder {
-    /// Adds one expanded term. `text` is already normalised and lowercased.
+    /// Adds one expanded term. `text` is already normalised and lowercased;
+    /// `shadow`: the term's lexicon hides shorter terms inside its terms.
     pub fn add(
         &mut self,
         text: String,
@@ -80,6 +84,7 @@ impl MatcherBuilder {
         wildcard: bool,
         lex: LexId,
         canon: u32,
+        shadow: bool,
     ) {
         let key = (text, exact, wildcard);
         let idx = match self.index.get(&key) {
@@ -91,11 +96,13 @@ impl MatcherBuilder {
                     exact: key.1.clone(),
                     wildcard,
                     members: Vec::new(),
+                    shadow: false,
                 });
                 self.index.insert(key, i);
                 i
             }
         };
+        self.patterns[idx].shadow |= shadow;
         let m = &mut self.patterns[idx].members;
         if !m.contains(&(lex, canon)) {
             m.push((lex, canon));
@@ -187,9 +194,13 @@ impl Matcher {
         }
         self.truncated_tail(n, &mut cands);
         // Leftmost-longest, keeping every pattern that matched the same span.
+        // A shorter term that ends where the chosen one ends is its head
+        // word ("cyber agency" is an "agency", "sales ban" a "ban"): the hit
+        // belongs to its lexicons too, unless the chosen term shadows.
         cands.sort_by(|a, b| a.start.cmp(&b.start).then(b.end.cmp(&a.end)));
         let mut out = Hits::default();
         let mut last_end = 0usize;
+        let mut last_shadow = false;
         let mut i = 0;
         while i < cands.len() {
             let c = cands[i];
@@ -197,7 +208,23 @@ impl Matcher {
             while j < cands.len() && cands[j].start == c.start && cands[j].end == c.end {
                 j += 1;
             }
+            if c.start < last_end
+                && c.end == last_end
+                && !last_shadow
+                && let Some(h) = out.hits.last_mut()
+            {
+                let mem_start = h.mem_start as usize;
+                for k in &cands[i..j] {
+                    for &m in &self.patterns[k.pat].members {
+                        if !out.members[mem_start..].contains(&m) {
+                            out.members.push(m);
+                        }
+                    }
+                }
+                h.mem_end = out.members.len() as u32;
+            }
             if c.start >= last_end || out.hits.is_empty() {
+                last_shadow = cands[i..j].iter().any(|k| self.patterns[k.pat].shadow);
                 let mem_start = out.members.len() as u32;
                 for k in &cands[i..j] {
                     for &m in &self.patterns[k.pat].members {
@@ -319,7 +346,14 @@ mod tests {
     fn matcher(terms: &[(&str, Option<&str>, bool)]) -> Matcher {
         let mut b = MatcherBuilder::default();
         for (i, (t, exact, wild)) in terms.iter().enumerate() {
-            b.add(t.to_string(), exact.map(str::to_string), *wild, 0, i as u32);
+            b.add(
+                t.to_string(),
+                exact.map(str::to_string),
+                *wild,
+                0,
+                i as u32,
+                false,
+            );
         }
         b.build().unwrap()
     }
@@ -354,6 +388,23 @@ mod tests {
             found(&m, "Prohibition: let us see. US prohibits"),
             vec!["prohibition", "us", "prohibits"]
         );
+    }
+
+    #[test]
+    fn longer_term_also_counts_as_its_head_unless_it_shadows() {
+        let mut b = MatcherBuilder::default();
+        b.add("agency".into(), None, false, 0, 0, false);
+        b.add("cyber agency".into(), None, false, 1, 1, false);
+        b.add("kaspersky".into(), None, false, 2, 2, false);
+        b.add("eugene kaspersky".into(), None, false, 3, 3, true);
+        let m = b.build().unwrap();
+        let t = "The cyber agency and Eugene Kaspersky";
+        let n = Normalized::new(&[(0, t)]);
+        let w = word_starts(&n.text);
+        let hits = m.find(&n, t, &w);
+        assert_eq!(hits.hits.len(), 2);
+        assert!(hits.is_in(&hits.hits[0], 0) && hits.is_in(&hits.hits[0], 1));
+        assert!(hits.is_in(&hits.hits[1], 3) && !hits.is_in(&hits.hits[1], 2));
     }
 
     #[test]

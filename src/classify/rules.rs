@@ -102,6 +102,7 @@ struct LexiconSpec {
     terms: Vec<String>,
     groups: BTreeMap<String, Vec<String>>,
     include: Vec<String>,
+    shadow: bool,
 }
 
 #[derive(Debug, Deserialize)]
@@ -116,6 +117,8 @@ struct LexiconTable {
     groups: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     include: Vec<String>,
+    #[serde(default)]
+    shadow: bool,
 }
 
 impl<'de> Deserialize<'de> for LexiconSpec {
@@ -139,6 +142,7 @@ impl<'de> Deserialize<'de> for LexiconSpec {
                     terms: t.terms,
                     groups: t.groups,
                     include: t.include,
+                    shadow: t.shadow,
                 })
             }
         }
@@ -347,6 +351,7 @@ pub fn compile(text: &str, source_name: &str) -> Result<Compiled, RulesError> {
     let names: Vec<&String> = file.lexicons.keys().collect();
     for (lex_idx, name) in names.iter().copied().enumerate() {
         let lex = lex_idx as LexId;
+        let shadow = file.lexicons[name].shadow;
         lexicon_names.push(name.clone());
         let mut n_terms = 0;
         // This lexicon's own terms and those of the lexicons it includes.
@@ -398,7 +403,7 @@ pub fn compile(text: &str, source_name: &str) -> Result<Compiled, RulesError> {
                 let compiled = compile_term(term)
                     .map_err(|m| bad(format!("lexicon {src_name:?}, term {term:?}: {m}")))?;
                 for ct in compiled {
-                    builder.add(ct.text, ct.exact, ct.wildcard, lex, cid);
+                    builder.add(ct.text, ct.exact, ct.wildcard, lex, cid, shadow);
                     n_terms += 1;
                 }
             }

@@ -195,6 +195,7 @@ fn court_fights_and_vendor_responses() {
 #[test]
 fn lifting_a_ban_is_still_a_vendor_ban_item() {
     assert_ban("US lifts ban on ZTE after settlement", "");
+    assert_ban("Regulator lifts WeChat block", "");
 }
 
 #[test]
@@ -628,6 +629,7 @@ fn challenge_set_precision_and_recall() {
     let data = [
         include_str!("../fixtures/classify/challenge.jsonl"),
         include_str!("../fixtures/classify/challenge2.jsonl"),
+        include_str!("../fixtures/classify/challenge3.jsonl"),
     ]
     .concat();
     for label in ["vendor_ban", "ppp_change"] {
