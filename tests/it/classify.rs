@@ -387,6 +387,29 @@ fn public_private_agreements() {
         "",
         "The White House secured voluntary commitments from seven AI companies.",
     );
+    assert_ppp("Europol and Bitdefender tag team on ransomware", "");
+    assert_ppp(
+        "Four AI firms commit to model testing",
+        "The voluntary pledges, made to the White House, cover red-teaming.",
+    );
+}
+
+#[test]
+fn sharing_promises_are_weak_evidence_alone() {
+    let one = run(
+        "",
+        "The company said it will share its findings with the FBI.",
+    );
+    assert!(one.flagged().is_empty(), "{one:#?}");
+    assert!(score(&one, "ppp_change") > 0.0);
+    assert_none(
+        "",
+        "CISA urged companies to share threat data with the agency.",
+    );
+    assert_ppp(
+        "Trend Micro to share threat data with Interpol",
+        "The security firm signed a three-year agreement with the police organisation.",
+    );
 }
 
 #[test]
