@@ -106,6 +106,10 @@ fn country_as_actor() {
 fn weaker_restriction_verbs_need_vendor_as_object() {
     assert_ban(
         "",
+        "Federal agencies can no longer buy Dahua cameras under the new law.",
+    );
+    assert_ban(
+        "",
         "The telecom regulator blocked Telegram nationwide on Friday.",
     );
     assert_ban(
@@ -304,6 +308,10 @@ fn sanctions_on_individuals_are_not_vendor_bans() {
 #[test]
 fn background_mentions_are_not_vendor_bans() {
     assert_none(
+        "Huawei unveils a foldable phone",
+        "Huawei, which was banned from US networks, showed the device on Tuesday.",
+    );
+    assert_none(
         "Kaspersky opens a new office in Zurich",
         "The company, whose software was banned from US federal networks in 2017, said the office will review its code.",
     );
@@ -356,6 +364,10 @@ fn programme_joined_left_and_launched() {
 
 #[test]
 fn programme_ended_defunded_extended_expired_restructured() {
+    assert_ppp(
+        "",
+        "CISA is ending its cooperative agreement with the Center for Internet Security.",
+    );
     assert_ppp("DHS disbands the Cyber Safety Review Board", "");
     assert_ppp(
         "",
