@@ -651,6 +651,56 @@ fn expand_braces(t: &str) -> Result<Vec<String>, String> {
 mod tests {
     use super::*;
 
+    fn err(text: &str) -> String {
+        match compile(text, "t.toml") {
+            Ok(_) => panic!("accepted: {text}"),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    const RULE: &str =
+        "[[labels]]\nname = \"l\"\n[[labels.rules]]\nname = \"r\"\nweight = 0.5\ntrigger = \"a\"\n";
+
+    #[test]
+    fn errors_name_the_file_and_the_problem() {
+        let e = err(&format!(
+            "version = \"x\"\n[lexicons.a]\nterms = [\"x\"]\nterm = [\"y\"]\n{RULE}"
+        ));
+        assert!(
+            e.contains("t.toml") && e.contains("line 4") && e.contains("term"),
+            "{e}"
+        );
+        let e = err(&format!(
+            "version = \"x\"\n[lexicons]\na = [\"ban{{s\"]\n{RULE}"
+        ));
+        assert!(e.contains("lexicon \"a\"") && e.contains("unclosed"), "{e}");
+        let e = err(&format!(
+            "version = \"x\"\n[lexicons]\na = [\"x\"]\n{}",
+            RULE.replace("0.5", "1.5")
+        ));
+        assert!(e.contains("rule \"r\"") && e.contains("weight"), "{e}");
+        let e = err(&format!(
+            "version = \"x\"\n[lexicons]\na = [\"x\"]\n{RULE}{RULE}"
+        ));
+        assert!(e.contains("defined twice"), "{e}");
+        let e = err(&format!(
+            "version = \"x\"\n[lexicons.a]\ninclude = [\"zz\"]\n{RULE}"
+        ));
+        assert!(e.contains("unknown lexicon \"zz\""), "{e}");
+        let e = err(&format!("version = \"x\"\n[lexicons]\na = []\n{RULE}"));
+        assert!(e.contains("is empty"), "{e}");
+        let e = err("version = \"x\"\n[lexicons]\na = [\"x\"]\n");
+        assert!(e.contains("no [[labels]]"), "{e}");
+    }
+
+    #[test]
+    fn include_cycles_terminate() {
+        let text = format!(
+            "version = \"x\"\n[lexicons.a]\nterms = [\"x\"]\ninclude = [\"b\"]\n[lexicons.b]\nterms = [\"y\"]\ninclude = [\"a\"]\n{RULE}"
+        );
+        assert!(compile(&text, "t.toml").is_ok());
+    }
+
     #[test]
     fn brace_expansion() {
         assert_eq!(
