@@ -675,6 +675,7 @@ fn challenge_set_precision_and_recall() {
         include_str!("../fixtures/classify/challenge.jsonl"),
         include_str!("../fixtures/classify/challenge2.jsonl"),
         include_str!("../fixtures/classify/challenge3.jsonl"),
+        include_str!("../fixtures/classify/challenge4.jsonl"),
     ]
     .concat();
     for label in ["vendor_ban", "ppp_change"] {
