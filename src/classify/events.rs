@@ -165,11 +165,7 @@ pub fn nearest(
             continue;
         }
         let x = &hits.hits[k];
-        let (d, after) = if k > h_idx {
-            (x.w0.saturating_sub(h.w1), true)
-        } else {
-            (h.w0.saturating_sub(x.w1), false)
-        };
+        let (d, after) = super::score::distance(h, x);
         let better = match best {
             None => true,
             Some((bd, bafter, _)) => {

@@ -132,18 +132,25 @@ impl Classifier {
 
     /// Classifies one item.
     pub fn classify(&self, title: &str, text: &str) -> Classification {
+        self.with_doc(title, text, |doc| self.classify_doc(doc))
+    }
+
+    /// Prepares the item (title, a blank line, the body) and runs `f` on it.
+    fn with_doc<R>(&self, title: &str, text: &str, f: impl FnOnce(&Doc) -> R) -> R {
         let title = title.trim();
-        let full;
-        let doc = if title.is_empty() {
-            Doc::new(&self.c, text, 0)
+        if title.is_empty() {
+            f(&Doc::new(&self.c, text, 0))
         } else {
-            full = format!("{title}\n\n{text}");
-            Doc::new(&self.c, &full, title.len())
-        };
+            let full = format!("{title}\n\n{text}");
+            f(&Doc::new(&self.c, &full, title.len()))
+        }
+    }
+
+    fn classify_doc(&self, doc: &Doc) -> Classification {
         let mut labels = Vec::with_capacity(self.c.labels.len());
         let mut events = Vec::new();
         for (li, label) in self.c.labels.iter().enumerate() {
-            let mut matches = score::label_matches(&self.c, &doc, li);
+            let mut matches = score::label_matches(&self.c, doc, li);
             let mut scores: Vec<f64> = matches.iter().map(|m| m.score).collect();
             let score = score::combine(&mut scores, self.c.scoring.accumulate);
             let flagged = score > 0.0 && score >= self.threshold;
@@ -152,9 +159,9 @@ impl Classifier {
             matches.sort_by_key(|m| m.sentence);
             let mut evidence = Vec::with_capacity(matches.len());
             for m in &matches {
-                let ev = self.evidence(&doc, m.sentence);
+                let ev = self.evidence(doc, m.sentence);
                 if flagged {
-                    let e = self.event(&doc, li, m, &ev.sentence);
+                    let e = self.event(doc, li, m, &ev.sentence);
                     if !events.contains(&e) {
                         events.push(e);
                     }
@@ -173,26 +180,20 @@ impl Classifier {
 
     /// The best rule of every matching sentence, per label, in text order.
     pub fn explain(&self, title: &str, text: &str) -> Vec<RuleMatch> {
-        let title = title.trim();
-        let full;
-        let doc = if title.is_empty() {
-            Doc::new(&self.c, text, 0)
-        } else {
-            full = format!("{title}\n\n{text}");
-            Doc::new(&self.c, &full, title.len())
-        };
-        let mut out = Vec::new();
-        for (li, label) in self.c.labels.iter().enumerate() {
-            for m in score::label_matches(&self.c, &doc, li) {
-                out.push(RuleMatch {
-                    label: label.name.clone(),
-                    rule: label.rules[m.rule].name.clone(),
-                    score: m.score,
-                    sentence: self.evidence(&doc, m.sentence).sentence,
-                });
+        self.with_doc(title, text, |doc| {
+            let mut out = Vec::new();
+            for (li, label) in self.c.labels.iter().enumerate() {
+                for m in score::label_matches(&self.c, doc, li) {
+                    out.push(RuleMatch {
+                        label: label.name.clone(),
+                        rule: label.rules[m.rule].name.clone(),
+                        score: m.score,
+                        sentence: self.evidence(doc, m.sentence).sentence,
+                    });
+                }
             }
-        }
-        out
+            out
+        })
     }
 
     fn evidence(&self, doc: &Doc, sentence: usize) -> Evidence {

@@ -157,7 +157,7 @@ pub struct SentenceMatch {
 }
 
 /// Word distance from trigger `h` to `x`, and whether `x` comes after it.
-fn distance(h: &Hit, x: &Hit) -> (u32, bool) {
+pub fn distance(h: &Hit, x: &Hit) -> (u32, bool) {
     if x.start >= h.end {
         (x.w0.saturating_sub(h.w1), true)
     } else {
