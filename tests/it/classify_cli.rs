@@ -32,6 +32,17 @@ fn lines(out: &Output) -> Vec<serde_json::Value> {
         .collect()
 }
 
+/// Runs `secwire --config CFG classify -` on `input`; it must succeed.
+fn classify_ok(cfg: &Path, input: &str) -> Vec<serde_json::Value> {
+    let out = secwire(Some(cfg), &["classify", "-"], input);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    lines(&out)
+}
+
 const CUSTOM_RULES: &str = r#"
 version = "test-1"
 
@@ -69,13 +80,7 @@ fn custom_label_from_a_temporary_rule_file_works_end_to_end() {
         r#"{"id": "b", "title": "Tesla reports record deliveries", "text": "No recall was mentioned by the regulator."}"#,
         "\n"
     );
-    let out = secwire(Some(&cfg), &["classify", "-"], input);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = lines(&out);
+    let v = classify_ok(&cfg, input);
     assert_eq!(v.len(), 2);
     assert_eq!(v[0]["labels"], serde_json::json!(["vehicle_recall"]));
     assert!(v[0]["scores"]["vehicle_recall"].as_f64().unwrap() >= 0.5);
@@ -130,13 +135,7 @@ fn default_rules_output_has_labels_scores_evidence_and_events() {
         r#"{"id": 7, "title": "Patch Tuesday fixes 60 bugs"}"#,
         "\n"
     );
-    let out = secwire(Some(&cfg), &["classify", "-"], input);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v = lines(&out);
+    let v = classify_ok(&cfg, input);
     assert_eq!(v.len(), 3);
     assert_eq!(v[0]["id"], "s1");
     assert_eq!(v[0]["labels"], serde_json::json!(["vendor_ban"]));
