@@ -258,6 +258,14 @@ fn conditional_and_question_hedges_lower_the_score() {
 #[test]
 fn practice_bans_are_not_vendor_bans() {
     assert_none(
+        "",
+        "In response to the ban on ransom payments, Kaspersky released a free decryptor.",
+    );
+    assert_none(
+        "",
+        "A court upheld the ban on facial recognition, a case Microsoft had followed closely.",
+    );
+    assert_none(
         "Government bans ransom payments by councils",
         "Public bodies will be prohibited from paying ransoms.",
     );
