@@ -122,6 +122,9 @@ impl MatcherBuilder {
         let ac = AhoCorasickBuilder::new()
             .match_kind(MatchKind::Standard)
             .kind(Some(AhoCorasickKind::DFA))
+            // Every pattern starts with a word mark, which is everywhere in
+            // the marked text: a prefilter would only add work.
+            .prefilter(false)
             .build(&marked)
             .map_err(|e| format!("cannot build the term matcher: {e}"))?;
         Ok(Matcher {
