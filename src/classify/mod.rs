@@ -1,19 +1,36 @@
-//! Stage 4, **classify**: flag `vendor_ban` and `ppp_change` items, with a
-//! score, the evidence sentences and who did what to whom.
+//! Stage 4, **classify**: flag `vendor_ban` and `ppp_change` items (or any
+//! label the rule file defines), with a score, the evidence sentences and
+//! who did what to whom.
 //!
-//! Pure: no I/O. The knowledge (lexicons and rules) lives in
-//! `config/classifier.toml`; this module compiles it once and matches it
-//! sentence by sentence, so that a ban word in one paragraph and a vendor in
-//! another do not make a ban.
+//! Pure: no I/O. The knowledge lives in `config/classifier.toml`: lexicons
+//! (vendors, authorities, programmes, action verbs, negation and hedge cues)
+//! and rules that combine them. This module compiles that file once and
+//! then, per item:
+//!
+//! 1. [`text`] normalises the title and body (case, quotes, dashes, white
+//!    space) keeping a map back to the original, and splits sentences;
+//! 2. [`matcher`] finds every lexicon term with one Aho-Corasick pass;
+//! 3. [`score`] checks each rule around each trigger term *inside one
+//!    sentence* (proximity, vetoes, the subject of the verb from
+//!    [`events`]), applies negation and hedges, weighs the sentence by its
+//!    position, and combines sentence scores into a 0..1 label score;
+//! 4. [`events`] reads actor, action and target off the matched sentence.
 
-use std::collections::BTreeMap;
+mod events;
+mod matcher;
+mod rules;
+mod score;
+mod text;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use rules::Compiled;
+use score::Doc;
+
 #[derive(Debug, Error)]
 pub enum RulesError {
+    /// The message names the problem (and, for syntax errors, the line).
     #[error("invalid classifier rules {source_name}: {message}")]
     Invalid {
         source_name: String,
@@ -21,68 +38,11 @@ pub enum RulesError {
     },
 }
 
-/// The rule file, as written.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RulesFile {
-    version: String,
-    #[serde(default)]
-    lexicons: BTreeMap<String, Vec<String>>,
-    labels: Vec<LabelSpec>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct LabelSpec {
-    name: String,
-    #[serde(default)]
-    #[allow(dead_code)]
-    description: String,
-    rules: Vec<RuleSpec>,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RuleSpec {
-    name: String,
-    weight: f64,
-    /// Lexicon names; a sentence matches when it has a term of every one.
-    all: Vec<String>,
-    /// Lexicon roles for the structured event.
-    #[serde(default)]
-    actor: Option<String>,
-    #[serde(default)]
-    target: Option<String>,
-    #[serde(default)]
-    action: Option<String>,
-}
-
-struct Lexicon {
-    name: String,
-    matcher: AhoCorasick,
-    terms: Vec<String>,
-}
-
-struct Rule {
-    name: String,
-    weight: f64,
-    all: Vec<usize>,
-    actor: Option<usize>,
-    target: Option<usize>,
-    action: Option<usize>,
-}
-
-struct Label {
-    name: String,
-    rules: Vec<Rule>,
-}
-
 /// A compiled classifier.
+#[derive(Debug)]
 pub struct Classifier {
-    version: String,
+    c: Compiled,
     threshold: f64,
-    lexicons: Vec<Lexicon>,
-    labels: Vec<Label>,
 }
 
 /// One evidence sentence, with byte offsets into the classified text
@@ -129,255 +89,164 @@ impl Classification {
             .map(|l| l.label.as_str())
             .collect()
     }
+
+    /// The result for one label, if the rules define it.
+    pub fn label(&self, name: &str) -> Option<&LabelResult> {
+        self.labels.iter().find(|l| l.label == name)
+    }
+}
+
+/// Which rule gave a sentence its score (for `secwire classify --explain`
+/// and for people writing rules).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RuleMatch {
+    pub label: String,
+    pub rule: String,
+    /// The sentence's contribution: rule weight x modifiers x position.
+    pub score: f64,
+    pub sentence: String,
 }
 
 impl Classifier {
-    /// Compiles a rule file. `source_name` names it in errors.
+    /// Compiles a rule file. `source_name` names it in errors; `threshold`
+    /// is the score from which a label is flagged.
     pub fn from_toml(text: &str, source_name: &str, threshold: f64) -> Result<Self, RulesError> {
-        let bad = |message: String| RulesError::Invalid {
-            source_name: source_name.to_string(),
-            message,
-        };
-        let file: RulesFile =
-            toml::from_str(text).map_err(|e| bad(e.to_string().trim_end().to_string()))?;
-        let mut lexicons = Vec::new();
-        for (name, terms) in &file.lexicons {
-            let terms: Vec<String> = terms
-                .iter()
-                .map(|t| t.trim().to_lowercase())
-                .filter(|t| !t.is_empty())
-                .collect();
-            if terms.is_empty() {
-                return Err(bad(format!("lexicon {name:?} is empty")));
-            }
-            let matcher = AhoCorasickBuilder::new()
-                .match_kind(MatchKind::LeftmostLongest)
-                .build(&terms)
-                .map_err(|e| bad(format!("lexicon {name:?}: {e}")))?;
-            lexicons.push(Lexicon {
-                name: name.clone(),
-                matcher,
-                terms,
-            });
-        }
-        let find = |lex: &str, rule: &str| {
-            lexicons
-                .iter()
-                .position(|l| l.name == lex)
-                .ok_or_else(|| bad(format!("rule {rule:?} names unknown lexicon {lex:?}")))
-        };
-        let mut labels = Vec::new();
-        for l in &file.labels {
-            let mut rules = Vec::new();
-            for r in &l.rules {
-                if r.all.is_empty() {
-                    return Err(bad(format!("rule {:?} has an empty `all` list", r.name)));
-                }
-                if !(0.0..=1.0).contains(&r.weight) {
-                    return Err(bad(format!("rule {:?}: weight must be in 0..1", r.name)));
-                }
-                rules.push(Rule {
-                    name: r.name.clone(),
-                    weight: r.weight,
-                    all: r
-                        .all
-                        .iter()
-                        .map(|x| find(x, &r.name))
-                        .collect::<Result<_, _>>()?,
-                    actor: r.actor.as_deref().map(|x| find(x, &r.name)).transpose()?,
-                    target: r.target.as_deref().map(|x| find(x, &r.name)).transpose()?,
-                    action: r.action.as_deref().map(|x| find(x, &r.name)).transpose()?,
-                });
-            }
-            labels.push(Label {
-                name: l.name.clone(),
-                rules,
-            });
-        }
-        if labels.is_empty() {
-            return Err(bad("no [[labels]] defined".into()));
-        }
-        Ok(Classifier {
-            version: file.version,
-            threshold,
-            lexicons,
-            labels,
-        })
+        let c = rules::compile(text, source_name)?;
+        Ok(Classifier { c, threshold })
     }
 
     /// The rules' version string, stored with every label.
     pub fn version(&self) -> &str {
-        &self.version
+        &self.c.version
     }
 
     /// Names of all labels, in rule-file order.
     pub fn label_names(&self) -> Vec<&str> {
-        self.labels.iter().map(|l| l.name.as_str()).collect()
+        self.c.labels.iter().map(|l| l.name.as_str()).collect()
+    }
+
+    /// The score from which a label is flagged.
+    pub fn threshold(&self) -> f64 {
+        self.threshold
     }
 
     /// Classifies one item.
     pub fn classify(&self, title: &str, text: &str) -> Classification {
-        let full = if title.trim().is_empty() {
-            text.to_string()
+        self.with_doc(title, text, |doc| self.classify_doc(doc))
+    }
+
+    /// Prepares the item (title, a blank line, the body) and runs `f` on it.
+    fn with_doc<R>(&self, title: &str, text: &str, f: impl FnOnce(&Doc) -> R) -> R {
+        let title = title.trim();
+        if title.is_empty() {
+            f(&Doc::new(&self.c, text, 0))
         } else {
-            format!("{}\n\n{}", title.trim(), text)
-        };
-        let lower = full.to_lowercase();
-        // to_lowercase can change byte lengths for a few scripts; offsets are
-        // only reported when it did not.
-        let same_len = lower.len() == full.len();
-        let sentences = split_sentences(&lower);
-        let mut results = Vec::new();
+            let full = format!("{title}\n\n{text}");
+            f(&Doc::new(&self.c, &full, title.len()))
+        }
+    }
+
+    fn classify_doc(&self, doc: &Doc) -> Classification {
+        let mut labels = Vec::with_capacity(self.c.labels.len());
         let mut events = Vec::new();
-        for label in &self.labels {
-            let mut score: f64 = 0.0;
-            let mut evidence = Vec::new();
-            for (idx, &(start, end)) in sentences.iter().enumerate() {
-                let s = &lower[start..end];
-                let hits: Vec<Option<String>> = self
-                    .lexicons
-                    .iter()
-                    .map(|l| first_word_match(&l.matcher, &l.terms, s))
-                    .collect();
-                for rule in &label.rules {
-                    if rule.all.iter().all(|&i| hits[i].is_some()) {
-                        // The first sentences (title, lede) weigh more.
-                        let position = if idx < 2 { 1.0 } else { 0.85 };
-                        score = score.max(rule.weight * position);
-                        let sentence = if same_len {
-                            full[start..end].to_string()
-                        } else {
-                            s.to_string()
-                        };
-                        if !evidence.iter().any(|e: &Evidence| e.start == start) {
-                            evidence.push(Evidence {
-                                sentence: sentence.clone(),
-                                start,
-                                end,
-                            });
-                        }
-                        let role = |r: Option<usize>| r.and_then(|i| hits[i].clone());
-                        events.push(Event {
-                            label: label.name.clone(),
-                            actor: role(rule.actor),
-                            target: role(rule.target),
-                            action: role(rule.action),
-                            sentence,
-                        });
-                        let _ = &rule.name;
-                        break;
+        for (li, label) in self.c.labels.iter().enumerate() {
+            let mut matches = score::label_matches(&self.c, doc, li);
+            let mut scores: Vec<f64> = matches.iter().map(|m| m.score).collect();
+            let score = score::combine(&mut scores, self.c.scoring.accumulate);
+            let flagged = score > 0.0 && score >= self.threshold;
+            matches.sort_by(|a, b| b.score.total_cmp(&a.score));
+            matches.truncate(self.c.scoring.max_evidence);
+            matches.sort_by_key(|m| m.sentence);
+            let mut evidence = Vec::with_capacity(matches.len());
+            for m in &matches {
+                let ev = self.evidence(doc, m.sentence);
+                if flagged {
+                    let e = self.event(doc, li, m, &ev.sentence);
+                    if !events.contains(&e) {
+                        events.push(e);
                     }
                 }
+                evidence.push(ev);
             }
-            results.push(LabelResult {
+            labels.push(LabelResult {
                 label: label.name.clone(),
                 score,
-                flagged: score >= self.threshold,
+                flagged,
                 evidence,
             });
         }
-        events.dedup();
-        Classification {
-            labels: results,
-            events,
+        Classification { labels, events }
+    }
+
+    /// The best rule of every matching sentence, per label, in text order.
+    pub fn explain(&self, title: &str, text: &str) -> Vec<RuleMatch> {
+        self.with_doc(title, text, |doc| {
+            let mut out = Vec::new();
+            for (li, label) in self.c.labels.iter().enumerate() {
+                for m in score::label_matches(&self.c, doc, li) {
+                    out.push(RuleMatch {
+                        label: label.name.clone(),
+                        rule: label.rules[m.rule].name.clone(),
+                        score: m.score,
+                        sentence: self.evidence(doc, m.sentence).sentence,
+                    });
+                }
+            }
+            out
+        })
+    }
+
+    fn evidence(&self, doc: &Doc, sentence: usize) -> Evidence {
+        let s = &doc.sentences[sentence];
+        let (start, end) = doc.n.orig_range(doc.full, s.start as usize, s.end as usize);
+        Evidence {
+            sentence: doc.full.get(start..end).unwrap_or_default().to_string(),
+            start,
+            end,
         }
     }
-}
 
-/// The first lexicon term that occurs in `s` as whole words.
-fn first_word_match(m: &AhoCorasick, terms: &[String], s: &str) -> Option<String> {
-    let bytes = s.as_bytes();
-    m.find_iter(s).find_map(|hit| {
-        let before_ok = hit.start() == 0 || !is_word_byte(bytes[hit.start() - 1]);
-        let after_ok = hit.end() == bytes.len() || !is_word_byte(bytes[hit.end()]);
-        (before_ok && after_ok).then(|| terms[hit.pattern().as_usize()].clone())
-    })
-}
-
-fn is_word_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b >= 0x80
-}
-
-/// Splits text into sentences: byte ranges, ends at `.`, `!`, `?` followed
-/// by whitespace, and at blank lines.
-pub fn split_sentences(text: &str) -> Vec<(usize, usize)> {
-    let bytes = text.as_bytes();
-    let mut out = Vec::new();
-    let mut start = 0;
-    let mut i = 0;
-    while i < bytes.len() {
-        let b = bytes[i];
-        let end_here = (matches!(b, b'.' | b'!' | b'?')
-            && bytes.get(i + 1).is_none_or(|n| n.is_ascii_whitespace()))
-            || (b == b'\n' && bytes.get(i + 1) == Some(&b'\n'));
-        if end_here {
-            push_trimmed(text, start, i + 1, &mut out);
-            start = i + 1;
+    fn event(&self, doc: &Doc, label: usize, m: &score::SentenceMatch, sentence: &str) -> Event {
+        let rule = &self.c.labels[label].rules[m.rule];
+        let s = &doc.sentences[m.sentence];
+        let range = (s.hit_lo, s.hit_hi);
+        let lo_word = doc.words.partition_point(|&w| w < s.start) as u32;
+        let passive = events::is_passive(doc, &doc.hits.hits[m.trigger], lo_word);
+        let canon = |k: usize, lex| {
+            doc.hits
+                .canon_in(&doc.hits.hits[k], lex)
+                .and_then(|c| self.c.canon.get(c as usize))
+        };
+        // Names (written with capitals in the rules) beat generic words
+        // ("the agency"): the nearest name in the sentence, else the first
+        // in the item, else the nearest generic word.
+        let role = |lex, prefer_after: bool, agent_first: bool| -> Option<String> {
+            let named = |k: usize| canon(k, lex).is_some_and(|n| n.chars().any(char::is_uppercase));
+            let any = |_: usize| true;
+            let agent = if agent_first {
+                events::agent(doc, range, m.trigger, lex).filter(|&k| named(k))
+            } else {
+                None
+            };
+            agent
+                .or_else(|| events::nearest(doc, range, m.trigger, lex, prefer_after, &named))
+                .or_else(|| events::first_in_item(doc, lex, &named))
+                .or_else(|| events::nearest(doc, range, m.trigger, lex, prefer_after, &any))
+                .or_else(|| events::first_in_item(doc, lex, &any))
+                .and_then(|k| canon(k, lex).cloned())
+        };
+        let actor = rule.actor.and_then(|lex| role(lex, false, passive));
+        let target = rule.target.and_then(|lex| role(lex, !passive, false));
+        let action = rule
+            .action
+            .clone()
+            .or_else(|| canon(m.trigger, rule.trigger).cloned());
+        Event {
+            label: self.c.labels[label].name.clone(),
+            actor,
+            target,
+            action,
+            sentence: sentence.to_string(),
         }
-        i += 1;
-    }
-    push_trimmed(text, start, bytes.len(), &mut out);
-    out
-}
-
-fn push_trimmed(text: &str, start: usize, end: usize, out: &mut Vec<(usize, usize)>) {
-    let piece = &text[start..end];
-    let lead = piece.len() - piece.trim_start().len();
-    let trail = piece.len() - piece.trim_end().len();
-    if start + lead < end - trail {
-        out.push((start + lead, end - trail));
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn classifier() -> Classifier {
-        Classifier::from_toml(crate::config::DEFAULT_CLASSIFIER_RULES, "default", 0.5).unwrap()
-    }
-
-    #[test]
-    fn default_rules_compile() {
-        let c = classifier();
-        assert_eq!(c.label_names(), vec!["vendor_ban", "ppp_change"]);
-    }
-
-    #[test]
-    fn ban_in_one_sentence_is_flagged() {
-        let c = classifier();
-        let r = c.classify(
-            "DHS bans Kaspersky software",
-            "The Department of Homeland Security banned Kaspersky Lab products from federal systems.",
-        );
-        assert_eq!(r.flagged(), vec!["vendor_ban"]);
-        assert!(!r.labels[0].evidence.is_empty());
-    }
-
-    #[test]
-    fn ban_word_and_vendor_in_different_sentences_is_not() {
-        let c = classifier();
-        let r = c.classify(
-            "Weekly roundup",
-            "The city will ban ransom payments. Separately, Kaspersky published research on a botnet.",
-        );
-        assert!(r.flagged().is_empty(), "{r:?}");
-    }
-
-    #[test]
-    fn unknown_lexicon_is_a_clear_error() {
-        let text = "version = \"t\"\n[lexicons]\na = [\"x\"]\n[[labels]]\nname = \"l\"\n[[labels.rules]]\nname = \"r\"\nweight = 0.9\nall = [\"a\", \"nope\"]\n";
-        let err = Classifier::from_toml(text, "t.toml", 0.5)
-            .err()
-            .unwrap()
-            .to_string();
-        assert!(err.contains("nope") && err.contains("t.toml"), "{err}");
-    }
-
-    #[test]
-    fn sentences() {
-        let t = "One two. Three?\n\nFour";
-        let s: Vec<&str> = split_sentences(t).iter().map(|&(a, b)| &t[a..b]).collect();
-        assert_eq!(s, vec!["One two.", "Three?", "Four"]);
     }
 }

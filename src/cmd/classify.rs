@@ -15,6 +15,10 @@ pub struct Args {
     /// JSONL file of {"id", "title", "text"}, or - for stdin
     #[arg(value_name = "FILE")]
     input: String,
+
+    /// Also print, per item, which rule matched which sentence ("rules")
+    #[arg(long)]
+    explain: bool,
 }
 
 #[derive(Deserialize)]
@@ -60,13 +64,20 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                     .iter()
                     .map(|l| (l.label.as_str(), &l.evidence))
                     .collect();
-                json!({
+                let mut v = json!({
                     "id": item.id,
                     "labels": c.flagged(),
                     "scores": scores,
                     "evidence": evidence,
                     "events": c.events,
-                })
+                });
+                if args.explain {
+                    v["rules"] = json!(classifier.explain(
+                        item.title.as_deref().unwrap_or(""),
+                        item.text.as_deref().unwrap_or(""),
+                    ));
+                }
+                v
             }
             Err(e) => {
                 json!({"id": null, "line": n + 1, "error": format!("invalid input line: {e}")})

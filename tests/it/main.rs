@@ -3,6 +3,8 @@
 //! server on 127.0.0.1 and a real SQLite file in a temporary directory.
 
 mod backfill;
+mod classify;
+mod classify_cli;
 mod cli;
 mod daemon;
 mod history;
