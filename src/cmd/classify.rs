@@ -1,14 +1,14 @@
 //! `secwire classify`: labels for items given as JSON lines.
 
 use std::collections::BTreeMap;
-use std::io::{self, BufRead, Write};
+use std::io::{self, BufRead};
 use std::process::ExitCode;
 
 use anyhow::Context;
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Ctx, is_broken_pipe, print_jsonl};
+use super::{Ctx, JsonLines};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -41,8 +41,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
             std::fs::File::open(&args.input).with_context(|| format!("opening {}", args.input))?,
         ))
     };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
+    let mut out = JsonLines::new();
     for (n, line) in reader.lines().enumerate() {
         let line = line.with_context(|| format!("reading {} line {}", args.input, n + 1))?;
         if line.trim().is_empty() {
@@ -83,16 +82,11 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                 json!({"id": null, "line": n + 1, "error": format!("invalid input line: {e}")})
             }
         };
-        match print_jsonl(&mut out, &v) {
-            Ok(()) => {}
-            Err(e) if is_broken_pipe(&e) => return Ok(ExitCode::SUCCESS),
-            Err(e) => return Err(e.into()),
+        if !out.write(&v)? {
+            break;
         }
     }
-    match out.flush() {
-        Err(e) if !is_broken_pipe(&e) => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
-    }
+    out.finish()
 }
 
 fn round3(x: f64) -> f64 {
