@@ -104,3 +104,72 @@ fn reextract_applies_a_new_site_rule_to_stored_pages_without_fetching() {
     let out = env.run_ok(&["reextract", "--host", "example.org"]);
     assert!(stderr(&out).contains("0 pages"), "{}", stderr(&out));
 }
+
+/// A small rule file: `kit_ban` flags a ban on any vendor in `kit`.
+fn kit_rules(version: &str, vendors: &[&str]) -> String {
+    let list: Vec<String> = vendors.iter().map(|v| format!("{v:?}")).collect();
+    format!(
+        r#"version = "{version}"
+
+[lexicons]
+kit = [{}]
+ban = ["ban{{,s,ned,ning}}"]
+
+[[labels]]
+name = "kit_ban"
+
+[[labels.rules]]
+name = "bans-kit"
+weight = 0.9
+trigger = "ban"
+near = {{ kit = 8 }}
+target = "kit"
+"#,
+        list.join(", ")
+    )
+}
+
+#[test]
+fn reclassify_after_a_rules_file_change_updates_flags_and_the_view() {
+    let server = TestServer::start();
+    site::serve(&server);
+    let env = Env::new();
+    let feeds = [server.url("/rss2.xml"), server.url("/atom.xml")];
+    env.write_config(
+        &[&feeds[0], &feeds[1]],
+        "[classifier]\nrules = \"kit.toml\"\n",
+    );
+    // Version 1 knows no vendor that the fixture feeds ban.
+    std::fs::write(env.path("kit.toml"), kit_rules("kit-1", &["Acme"])).unwrap();
+    env.run_ok(&["backfill"]);
+    assert_eq!(flagged(&env), 0);
+    let version: String = env.scalar("SELECT DISTINCT classifier_version FROM item_labels");
+    assert_eq!(version, "kit-1");
+
+    // Version 2 adds Kaspersky: the two Kaspersky ban items get flagged.
+    std::fs::write(
+        env.path("kit.toml"),
+        kit_rules("kit-2", &["Acme", "Kaspersky"]),
+    )
+    .unwrap();
+    server.clear_hits();
+    let out = env.run_ok(&["reclassify"]);
+    assert!(server.hits().is_empty(), "reclassify must not fetch");
+    assert!(stderr(&out).contains("2 flags changed"), "{}", stderr(&out));
+    let titles: Vec<String> = {
+        let conn = env.conn();
+        let mut st = conn
+            .prepare("SELECT title FROM flagged_items WHERE label = 'kit_ban' ORDER BY title")
+            .unwrap();
+        st.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
+    };
+    assert_eq!(titles.len(), 2, "{titles:?}");
+    assert!(titles.iter().all(|t| t.contains("Kaspersky")), "{titles:?}");
+    let versions: i64 = env.scalar("SELECT count(DISTINCT classifier_version) FROM item_labels");
+    assert_eq!(versions, 1, "every item carries the new version");
+    let events: String = env.scalar("SELECT events FROM flagged_items LIMIT 1");
+    assert!(events.contains("\"target\":\"Kaspersky\""), "{events}");
+}
