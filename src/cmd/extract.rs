@@ -1,5 +1,6 @@
 //! `secwire extract`: articles from HTML files or URLs, one JSON line each.
 
+use std::collections::HashMap;
 use std::io::{self, Write};
 use std::process::ExitCode;
 
@@ -36,12 +37,15 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
     } else {
         None
     };
+    let url_map = eval_urls()?;
     let stdout = io::stdout();
     let mut out = io::BufWriter::new(stdout.lock());
     for input in &args.inputs {
         let v = match read_page(input, net.as_ref()) {
             Ok((bytes, content_type, page_url)) => {
-                let url = page_url.or_else(|| base.clone());
+                let url = page_url
+                    .or_else(|| url_map.get(input).cloned())
+                    .or_else(|| base.clone());
                 let text = charset::decode(&bytes, content_type.as_deref(), DocKind::Html).text;
                 let a = extractor.extract(&text, url.as_ref());
                 json!({
@@ -68,6 +72,23 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         Err(e) if !is_broken_pipe(&e) => Err(e.into()),
         _ => Ok(ExitCode::SUCCESS),
     }
+}
+
+/// `EXTRACTION_EVAL_URLS`: a JSON file `{file: url}` naming the original
+/// address of each input file (set by the extraction evaluation tool).
+/// Entries that are not absolute URLs are ignored.
+fn eval_urls() -> anyhow::Result<HashMap<String, Url>> {
+    let Some(path) = std::env::var_os("EXTRACTION_EVAL_URLS") else {
+        return Ok(HashMap::new());
+    };
+    let text = std::fs::read_to_string(&path)
+        .map_err(|e| anyhow::anyhow!("EXTRACTION_EVAL_URLS {}: {e}", path.to_string_lossy()))?;
+    let raw: HashMap<String, serde_json::Value> = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("EXTRACTION_EVAL_URLS {}: {e}", path.to_string_lossy()))?;
+    Ok(raw
+        .into_iter()
+        .filter_map(|(k, v)| Some((k, Url::parse(v.as_str()?).ok()?)))
+        .collect())
 }
 
 type Page = (Vec<u8>, Option<String>, Option<Url>);

@@ -4,16 +4,42 @@
 //! Pure: no I/O. Extraction never fails; a page that yields nothing useful
 //! gives an [`Article`] with an empty body, and the caller decides what to
 //! fall back to (the feed's own content).
+//!
+//! The parts:
+//! * [`prepass`]: a linear pass over the raw HTML that bounds nesting depth
+//!   and size, and cuts scripts, styles and comments before parsing;
+//! * `dom`: the parsed document flattened to index ranges (no recursion
+//!   anywhere afterwards);
+//! * `hints`: what class names, ids and roles say (content, boilerplate);
+//! * `body`: the Readability-class body algorithm; `blocks`: text output;
+//! * `metadata`, [`authors`], [`dates`], `jsonld`: title, authors, date
+//!   and language.
+
+pub mod authors;
+mod blocks;
+mod body;
+pub mod dates;
+mod dom;
+mod hints;
+mod jsonld;
+mod metadata;
+mod parser;
+pub mod prepass;
+mod text;
+
+use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use ego_tree::NodeRef;
-use scraper::{ElementRef, Html, Node, Selector};
+use scraper::{ElementRef, Html, Selector};
 use serde::Serialize;
 use thiserror::Error;
 use url::Url;
 
 use crate::config::SiteRuleConfig;
-use crate::parse::text::collapse_ws;
+
+pub use dates::parse_date;
+use dom::Dom;
+use text::collapse_ws;
 
 /// Below this many characters of body text an extraction is considered to
 /// have found no article (paywall, script-rendered page, error page).
@@ -29,6 +55,8 @@ pub struct Article {
     /// Plain text, one block (paragraph, heading, list item) per paragraph,
     /// blocks separated by a blank line.
     pub body: String,
+    /// What was unusual about the page (cut for size, nesting flattened).
+    pub warnings: Vec<String>,
 }
 
 #[derive(Debug, Error)]
@@ -55,11 +83,6 @@ struct SiteRule {
 #[derive(Debug, Default)]
 pub struct Extractor {
     rules: Vec<SiteRule>,
-}
-
-fn sel(s: &str) -> Selector {
-    // Only called on selector literals in this file; covered by tests.
-    Selector::parse(s).unwrap_or_else(|_| panic!("static selector {s:?} is valid"))
 }
 
 impl Extractor {
@@ -104,309 +127,137 @@ impl Extractor {
 
     fn rule_for(&self, url: Option<&Url>) -> Option<&SiteRule> {
         let host = url?.host_str()?.to_ascii_lowercase();
-        self.rules
-            .iter()
-            .find(|r| host == r.host || host.ends_with(&format!(".{}", r.host)))
+        let host = host.trim_start_matches("www.");
+        self.rules.iter().find(|r| {
+            let rh = r.host.trim_start_matches("www.");
+            host == rh || host.ends_with(&format!(".{rh}"))
+        })
     }
 
     /// Extracts an article from a page's HTML. `url` is the page's address
     /// (for site rules and dates in the URL).
     pub fn extract(&self, html: &str, url: Option<&Url>) -> Article {
-        let doc = Html::parse_document(html);
+        let prep = prepass::prepare(html);
+        let mut warnings = Vec::new();
+        if prep.truncated {
+            warnings.push(format!(
+                "page longer than {} bytes; the rest was ignored",
+                prepass::MAX_INPUT_BYTES
+            ));
+        }
+        if prep.dropped_tags > 0 {
+            warnings.push(format!(
+                "{} elements nested deeper than {} were flattened",
+                prep.dropped_tags,
+                prepass::MAX_DEPTH
+            ));
+        }
         let rule = self.rule_for(url);
-        let removed: Vec<ego_tree::NodeId> = rule
-            .map(|r| {
-                r.remove
-                    .iter()
-                    .flat_map(|s| doc.select(s).map(|e| e.id()))
-                    .collect()
-            })
-            .unwrap_or_default();
-
-        let title = rule
-            .and_then(|r| r.title.as_ref())
-            .and_then(|s| doc.select(s).next())
-            .map(|e| collapse_ws(&e.text().collect::<String>()))
-            .filter(|t| !t.is_empty())
-            .or_else(|| meta_content(&doc, "meta[property='og:title']"))
-            .or_else(|| first_text(&doc, "h1"))
-            .or_else(|| first_text(&doc, "title"));
-
-        let mut authors: Vec<String> = match rule.and_then(|r| r.authors.as_ref()) {
-            Some(s) => doc
-                .select(s)
-                .map(|e| collapse_ws(&e.text().collect::<String>()))
-                .collect(),
-            None => Vec::new(),
+        // Site rules select with CSS, which needs scraper's (html5ever's)
+        // document; every other page goes through the fast parser.
+        let scraped: Option<Html> = rule.map(|_| Html::parse_document(&prep.html));
+        let dom = match &scraped {
+            Some(doc) => Dom::from_html(doc),
+            None => parser::parse_document(&prep.html),
         };
-        if authors.is_empty() {
-            authors = json_ld_authors(&doc);
+        let hints = hints::compute(&dom);
+
+        // Site rules: the selected nodes, as indices of the flat document.
+        let mut rule_removed = Vec::new();
+        let mut rule_body = Vec::new();
+        let mut rule_title = None;
+        let mut rule_authors = Vec::new();
+        if let (Some(r), Some(scraped)) = (rule, &scraped) {
+            let index: HashMap<ego_tree::NodeId, usize> =
+                dom.ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
+            let pick = |s: &Selector| -> Vec<usize> {
+                scraped
+                    .select(s)
+                    .filter_map(|e| index.get(&e.id()).copied())
+                    .collect()
+            };
+            rule_removed = vec![false; dom.len()];
+            for s in &r.remove {
+                for i in pick(s) {
+                    rule_removed[i] = true;
+                }
+            }
+            if let Some(s) = &r.body {
+                // Nested matches: keep the outermost only.
+                let mut kept: Vec<usize> = Vec::new();
+                for i in pick(s) {
+                    if !kept.iter().any(|&k| k < i && i < dom.end(k)) {
+                        kept.push(i);
+                    }
+                }
+                rule_body = kept;
+            }
+            if let Some(s) = &r.title {
+                rule_title = pick(s)
+                    .into_iter()
+                    .map(|i| collapse_ws(&dom.raw_text(i)))
+                    .find(|t| !t.is_empty());
+            }
+            if let Some(s) = &r.authors {
+                for i in pick(s) {
+                    for n in authors::clean_names(&dom.raw_text(i), &[]) {
+                        if !rule_authors.contains(&n) {
+                            rule_authors.push(n);
+                        }
+                    }
+                }
+            }
         }
-        if authors.is_empty() {
-            authors = doc
-                .select(&sel("meta[name='author']"))
-                .filter_map(|m| m.value().attr("content"))
-                .map(collapse_ws)
-                .collect();
-        }
-        authors.retain(|a| !a.is_empty());
-        authors.dedup();
 
-        let published = meta_content(&doc, "meta[property='article:published_time']")
-            .or_else(|| json_ld_string(&doc, "datePublished"))
-            .or_else(|| {
-                doc.select(&sel("time[datetime]"))
-                    .next()
-                    .and_then(|t| t.value().attr("datetime"))
-                    .map(str::to_string)
-            })
-            .and_then(|s| parse_date(&s));
+        let facts = metadata::collect(&dom, &hints);
+        let ld = jsonld::read(&prep.json_ld);
+        let sites = metadata::site_names(&facts, &ld, url);
+        let title = rule_title.or_else(|| metadata::title(&dom, &facts, &ld, &sites));
+        let authors = if rule_authors.is_empty() {
+            metadata::authors(&dom, &facts, &ld, &sites)
+        } else {
+            rule_authors
+        };
+        let declared = metadata::declared_lang(&facts, &ld);
+        let month_first = facts
+            .html_lang
+            .is_some_and(|l| l.trim().eq_ignore_ascii_case("en-us"));
+        let published = metadata::published(&dom, &facts, &ld, url, month_first);
 
-        let lang = doc
-            .select(&sel("html"))
-            .next()
-            .and_then(|h| h.value().attr("lang"))
-            .map(|l| l.trim().to_string())
-            .filter(|l| !l.is_empty());
-
-        let container = match rule.and_then(|r| r.body.as_ref()) {
-            Some(s) => doc.select(s).next(),
-            None => None,
-        }
-        .or_else(|| doc.select(&sel("article")).max_by_key(|e| text_len(*e)))
-        .or_else(|| doc.select(&sel("main")).next())
-        .or_else(|| densest_paragraph_parent(&doc));
-        let body = container
-            .map(|c| block_text(c, &removed))
-            .unwrap_or_default();
-
+        let blocks = body::extract(&body::BodyInput {
+            dom: &dom,
+            hints: &hints,
+            rule_removed: &rule_removed,
+            rule_body: &rule_body,
+            title: title.as_deref(),
+        });
+        let body = blocks.join("\n\n");
+        let lang = declared.or_else(|| metadata::detect_lang(&body));
         Article {
             title,
             authors,
             published,
             lang,
             body,
+            warnings,
         }
     }
 }
 
-fn meta_content(doc: &Html, selector: &str) -> Option<String> {
-    doc.select(&sel(selector))
-        .filter_map(|m| m.value().attr("content"))
-        .map(collapse_ws)
-        .find(|s| !s.is_empty())
-}
-
-fn first_text(doc: &Html, selector: &str) -> Option<String> {
-    doc.select(&sel(selector))
-        .map(|e| collapse_ws(&e.text().collect::<String>()))
-        .find(|s| !s.is_empty())
-}
-
-fn json_ld_values(doc: &Html) -> Vec<serde_json::Value> {
-    doc.select(&sel("script[type='application/ld+json']"))
-        .filter_map(|s| serde_json::from_str(&s.text().collect::<String>()).ok())
-        .collect()
-}
-
-/// Article-like JSON-LD objects, also inside arrays and `@graph`.
-fn json_ld_articles(doc: &Html) -> Vec<serde_json::Value> {
-    let mut out = Vec::new();
-    let mut stack = json_ld_values(doc);
-    while let Some(v) = stack.pop() {
-        match v {
-            serde_json::Value::Array(a) => stack.extend(a),
-            serde_json::Value::Object(mut o) => {
-                if let Some(g) = o.remove("@graph") {
-                    stack.push(g);
-                }
-                let is_article = match o.get("@type") {
-                    Some(serde_json::Value::String(t)) => {
-                        t.contains("Article") || t == "BlogPosting"
-                    }
-                    Some(serde_json::Value::Array(ts)) => ts
-                        .iter()
-                        .filter_map(|t| t.as_str())
-                        .any(|t| t.contains("Article") || t == "BlogPosting"),
-                    _ => false,
-                };
-                if is_article {
-                    out.push(serde_json::Value::Object(o));
-                }
-            }
-            _ => {}
-        }
-    }
-    out
-}
-
-fn json_ld_string(doc: &Html, key: &str) -> Option<String> {
-    json_ld_articles(doc)
-        .iter()
-        .find_map(|a| a.get(key).and_then(|v| v.as_str()).map(str::to_string))
-}
-
-fn json_ld_authors(doc: &Html) -> Vec<String> {
-    let mut names = Vec::new();
-    for a in json_ld_articles(doc) {
-        let Some(author) = a.get("author") else {
-            continue;
-        };
-        let list = match author {
-            serde_json::Value::Array(v) => v.clone(),
-            other => vec![other.clone()],
-        };
-        for p in list {
-            let name = match &p {
-                serde_json::Value::String(s) => Some(s.clone()),
-                serde_json::Value::Object(o) => {
-                    o.get("name").and_then(|n| n.as_str()).map(str::to_string)
-                }
-                _ => None,
-            };
-            if let Some(n) = name {
-                names.push(collapse_ws(&n));
-            }
-        }
-        if !names.is_empty() {
-            break;
-        }
-    }
-    names
-}
-
-/// Parses the date formats found in page metadata.
-pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
-    let s = s.trim();
-    if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    if let Ok(d) = DateTime::parse_from_rfc2822(s) {
-        return Some(d.with_timezone(&Utc));
-    }
-    for fmt in [
-        "%Y-%m-%dT%H:%M:%S%.f",
-        "%Y-%m-%d %H:%M:%S",
-        "%Y-%m-%dT%H:%M",
-    ] {
-        if let Ok(d) = chrono::NaiveDateTime::parse_from_str(s, fmt) {
-            return Some(d.and_utc());
-        }
-    }
-    let day = s.get(..10).unwrap_or(s);
-    chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d")
-        .ok()
-        .and_then(|d| d.and_hms_opt(0, 0, 0))
-        .map(|d| d.and_utc())
-}
-
-fn text_len(e: ElementRef<'_>) -> usize {
-    e.text().map(|t| t.trim().len()).sum()
-}
-
-/// The element whose direct `<p>` children hold the most text.
-fn densest_paragraph_parent(doc: &Html) -> Option<ElementRef<'_>> {
-    let mut best: Option<(usize, ElementRef<'_>)> = None;
-    let mut totals: std::collections::HashMap<ego_tree::NodeId, usize> = Default::default();
-    for p in doc.select(&sel("p")) {
-        if let Some(parent) = p.parent().and_then(ElementRef::wrap) {
-            let t = totals.entry(parent.id()).or_default();
-            *t += text_len(p);
-            if best.is_none_or(|(n, _)| *t > n) {
-                best = Some((*t, parent));
-            }
-        }
-    }
-    best.map(|(_, e)| e)
-}
-
-const SKIP: &[&str] = &[
-    "script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "svg",
-    "iframe", "button", "select", "figure",
-];
-const BLOCKS: &[&str] = &[
-    "p",
-    "div",
-    "h1",
-    "h2",
-    "h3",
-    "h4",
-    "h5",
-    "h6",
-    "li",
-    "ul",
-    "ol",
-    "blockquote",
-    "pre",
-    "tr",
-    "table",
-    "section",
-    "article",
-    "dd",
-    "dt",
-    "br",
-    "hr",
-];
-
-/// The text of `root`, one block per paragraph. Iterative (the DOM can be
-/// arbitrarily deep).
+/// The text of `root`, one block per paragraph, leaving out the subtrees
+/// listed in `removed`. Iterative (the DOM can be arbitrarily deep).
 pub fn block_text(root: ElementRef<'_>, removed: &[ego_tree::NodeId]) -> String {
-    let mut blocks: Vec<String> = Vec::new();
-    let mut current = String::new();
-    let flush = |current: &mut String, blocks: &mut Vec<String>| {
-        let t = collapse_ws(current);
-        if !t.is_empty() {
-            blocks.push(t);
-        }
-        current.clear();
-    };
-    let mut skip_depth: Option<NodeRef<'_, Node>> = None;
-    for edge in root.traverse() {
-        match edge {
-            ego_tree::iter::Edge::Open(node) => {
-                if skip_depth.is_some() {
-                    continue;
-                }
-                match node.value() {
-                    Node::Element(el) => {
-                        let name = el.name();
-                        if SKIP.contains(&name) || removed.contains(&node.id()) {
-                            skip_depth = Some(node);
-                            continue;
-                        }
-                        if BLOCKS.contains(&name) {
-                            flush(&mut current, &mut blocks);
-                        }
-                    }
-                    Node::Text(t) => {
-                        current.push_str(t);
-                    }
-                    _ => {}
-                }
-            }
-            ego_tree::iter::Edge::Close(node) => {
-                if let Some(s) = skip_depth {
-                    if s == node {
-                        skip_depth = None;
-                    }
-                    continue;
-                }
-                if let Node::Element(el) = node.value()
-                    && BLOCKS.contains(&el.name())
-                {
-                    flush(&mut current, &mut blocks);
-                }
-            }
-        }
-    }
-    flush(&mut current, &mut blocks);
-    blocks.join("\n\n")
+    let dom = Dom::from_node(*root);
+    let removed: HashSet<ego_tree::NodeId> = removed.iter().copied().collect();
+    let skip: Vec<bool> = dom.ids.iter().map(|id| removed.contains(id)).collect();
+    blocks::write_blocks(&dom, &[0], &skip).join("\n\n")
 }
 
 /// Plain text of an HTML fragment (a feed's `content:encoded` or summary),
 /// one block per paragraph.
 pub fn html_fragment_to_text(html: &str) -> String {
-    let frag = Html::parse_fragment(html);
+    let prep = prepass::prepare(html);
+    let frag = Html::parse_fragment(&prep.html);
     block_text(frag.root_element(), &[])
 }
 
@@ -431,7 +282,7 @@ mod tests {
             crate::timefmt::to_db(a.published.unwrap()),
             "2018-06-14T08:00:00Z"
         );
-        assert_eq!(a.body, "Big news\n\nFirst paragraph.\n\nSecond bold one.");
+        assert_eq!(a.body, "First paragraph.\n\nSecond bold one.");
     }
 
     #[test]
