@@ -14,7 +14,7 @@
 use std::collections::HashMap;
 use std::sync::LazyLock;
 
-use regex::Regex;
+use aho_corasick::{AhoCorasick, MatchKind};
 
 use super::dom::{Dom, Tag};
 
@@ -57,94 +57,214 @@ pub struct Hints {
     pub date_class: bool,
 }
 
-fn re(s: &str) -> Regex {
-    // Only called on the pattern literals below; covered by tests.
-    Regex::new(s).unwrap_or_else(|e| panic!("static regex {s:?}: {e}"))
+// Class and id patterns, matched in one pass of an Aho-Corasick automaton
+// over the lower-cased class (and id) string. A pattern may carry boundary
+// marks: `^` a word boundary (ASCII `\b`), `~` no letter or digit (`\b`
+// or `_`), `|` a separator (space, `_`, `-`) or the edge, `#` a space or
+// the edge. `-?` stands for an optional hyphen.
+
+const UNLIKELY: u32 = 1 << 0;
+const MAYBE: u32 = 1 << 1;
+const POSITIVE: u32 = 1 << 2;
+const NEGATIVE: u32 = 1 << 3;
+const BYLINE: u32 = 1 << 4;
+const SHARE: u32 = 1 << 5;
+const ARTICLE_BODY: u32 = 1 << 6;
+const AUTHOR_CLASS: u32 = 1 << 7;
+const DATE_CLASS: u32 = 1 << 8;
+/// First bit of the boilerplate families, in [`BOILER_ORDER`] order.
+const BOILER_SHIFT: u32 = 9;
+const BOILER_ORDER: [Boiler; 9] = [
+    Boiler::Cookie,
+    Boiler::Comments,
+    Boiler::AuthorBio,
+    Boiler::Newsletter,
+    Boiler::Share,
+    Boiler::Related,
+    Boiler::Navigation,
+    Boiler::Ad,
+    Boiler::Meta,
+];
+
+/// (flag, patterns). Readability's lists come first, as in Readability.js.
+const PATTERNS: &[(u32, &str)] = &[
+    (
+        UNLIKELY,
+        "-ad- ai2html banner breadcrumbs combx comment community cover-wrap disqus extra footer gdpr header legends menu related remark replies rss shoutbox sidebar skyscraper social sponsor supplemental ad-break agegate pagination pager popup yom-remote",
+    ),
+    (MAYBE, "and article body column content main mathjax shadow"),
+    (
+        POSITIVE,
+        "article body content entry hentry h-entry main page pagination post text blog story",
+    ),
+    (
+        NEGATIVE,
+        "-ad- hidden #hid# banner combx comment com- contact footer gdpr masthead media meta outbrain promo related scroll share shoutbox sidebar skyscraper sponsor shopping tags widget",
+    ),
+    (BYLINE, "byline author dateline writtenby p-author"),
+    (SHARE, "~share~ ~sharedaddy~"),
+    (
+        ARTICLE_BODY,
+        "|article-?body| |article-?content| |article-?text| |story-?body| |story-?content| |story-?text| |entry-?content| |post-?body| |post-?content| |post-?text| |body-?text| |main-?content|",
+    ),
+    (
+        AUTHOR_CLASS,
+        "byline author writer autor verfasser creator journalist reporter by-line posted-?by",
+    ),
+    (
+        DATE_CLASS,
+        "date time publish posted datum fecha dateline meta byline article-info entry-info",
+    ),
+    // Boilerplate families, in BOILER_ORDER.
+    (
+        1 << BOILER_SHIFT,
+        "cookie consent gdpr onetrust ^cmp^ privacy-?banner privacy-?notice privacy-?popup",
+    ),
+    (
+        1 << (BOILER_SHIFT + 1),
+        "comment disqus ^respond^ ^replies^ ^reply^ leave-?a-?reply discussion user-?reactions",
+    ),
+    (
+        1 << (BOILER_SHIFT + 2),
+        "author-?bio author-?box author-?info author-?card author-?profile author-?details author-?description author-?about author-?wrap author-?block about-?author about-?the-?author bio-?box contributor-?bio ^bio^ author-?avatar",
+    ),
+    (
+        1 << (BOILER_SHIFT + 3),
+        "newsletter subscribe subscription signup sign-up opt-?in^ mailchimp mc4wp mailing-?list email-?signup email-?capture email-?form paywall regwall piano",
+    ),
+    (
+        1 << (BOILER_SHIFT + 4),
+        "share sharing social addthis shariff sociable follow-?us ^follow^ ^print^ print-?link print-?button toolbar toolsbar ^email-?link ^email-?button",
+    ),
+    (
+        1 << (BOILER_SHIFT + 5),
+        "related recommend more-?stories also-?like also-?read you-?may read-?next read-?also more-?from more-?articles more-?news more-?posts further-?reading yarpp outbrain taboola recirc trending most-?read most-?popular most-?viewed popular-?posts other-?articles similar-?posts similar-?articles next-?post prev-?post post-?navigation nav-?links",
+    ),
+    (
+        1 << (BOILER_SHIFT + 6),
+        "breadcrumb pagination ^pager^ skip-?link ^menu navbar navigation ^nav^ nav- -nav^ site-?nav topnav subnav masthead site-?header site-?footer footer sidebar widget ^banner^ jump-?link",
+    ),
+    (
+        1 << (BOILER_SHIFT + 7),
+        "^ad^ ^ads^ ^ad- -ad^ advert adsense adsbygoogle adslot ad-?slot ad-?container ad-?wrapper ad-?unit ^dfp^ sponsor ^promo anzeige werbung publicidad popup modal overlay",
+    ),
+    (
+        1 << (BOILER_SHIFT + 8),
+        "^tag^ ^tags^ tag-?list tag-?links tag-?cloud post-?tags entry-?tags ^categories^ cat-?links post-?meta entry-?meta entry-?footer post-?footer article-?footer byline dateline ^meta^ rating ^vote^ ^poll^",
+    ),
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Bound {
+    Any,
+    /// ASCII word boundary.
+    Word,
+    /// Not a letter or digit (a word boundary or `_`).
+    NotAlnum,
+    /// Space, `_`, `-` or the edge.
+    Sep,
+    /// Space or the edge.
+    Space,
 }
 
-static UNLIKELY: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"-ad-|ai2html|banner|breadcrumbs|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote",
-    )
-});
-static MAYBE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"and|article|body|column|content|main|mathjax|shadow"));
-static POSITIVE: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story")
-});
-static NEGATIVE: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|footer|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|widget",
-    )
-});
-static BYLINE: LazyLock<Regex> =
-    LazyLock::new(|| re(r"byline|author|dateline|writtenby|p-author"));
-static SHARE: LazyLock<Regex> = LazyLock::new(|| re(r"((?-u:\b)|_)(share|sharedaddy)((?-u:\b)|_)"));
+struct Keyword {
+    flag: u32,
+    left: Bound,
+    right: Bound,
+}
 
-/// Boilerplate patterns, matched against the lower-cased `class id`.
-/// Order matters: the first family that matches names the class.
-static BOILER: LazyLock<Vec<(Boiler, Regex)>> = LazyLock::new(|| {
-    vec![
-        (
-            Boiler::Cookie,
-            re(r"cookie|consent|gdpr|onetrust|cookiebot|(?-u:\b)cmp(?-u:\b)|privacy-?(banner|notice|popup)"),
-        ),
-        (
-            Boiler::Comments,
-            re(
-                r"comment|disqus|(?-u:\b)respond(?-u:\b)|(?-u:\b)replies(?-u:\b)|(?-u:\b)reply(?-u:\b)|leave-?a-?reply|discussion|user-?reactions",
-            ),
-        ),
-        (
-            Boiler::AuthorBio,
-            re(
-                r"author-?(bio|box|info|card|profile|details|description|about|wrap|block)|authorbio|about-?(the-?)?author|bio-?box|biobox|contributor-?bio|(?-u:\b)bio(?-u:\b)|author-?avatar",
-            ),
-        ),
-        (
-            Boiler::Newsletter,
-            re(
-                r"newsletter|subscri(be|ption)|signup|sign-up|opt-?in(?-u:\b)|mailchimp|mc4wp|mailing-?list|email-?(signup|capture|form)|paywall|regwall|piano",
-            ),
-        ),
-        (
-            Boiler::Share,
-            re(
-                r"shar(e|ing)|social|sharedaddy|addthis|shariff|sociable|follow-?us|followus|(?-u:\b)follow(?-u:\b)|(?-u:\b)print(?-u:\b)|print-?(link|button)|tools?bar|(?-u:\b)email-?(link|button)",
-            ),
-        ),
-        (
-            Boiler::Related,
-            re(
-                r"related|recommend|more-?stories|also-?(like|read)|you-?may|read-?(next|also)|more-?(from|articles|news|posts)|further-?reading|yarpp|relatedposts|outbrain|taboola|recirc|trending|most-?(read|popular|viewed)|popular-?posts|other-?articles|similar-?(posts|articles)|next-?post|prev-?post|post-?navigation|nav-?links",
-            ),
-        ),
-        (
-            Boiler::Navigation,
-            re(
-                r"breadcrumb|pagination|(?-u:\b)pager(?-u:\b)|skip-?link|(?-u:\b)menu|navbar|navigation|(?-u:\b)nav(?-u:\b)|nav-|-nav(?-u:\b)|site-?nav|topnav|subnav|masthead|site-?header|site-?footer|footer|sidebar|widget|(?-u:\b)banner(?-u:\b)|jump-?link",
-            ),
-        ),
-        (
-            Boiler::Ad,
-            re(
-                r"(?-u:\b)ad(?-u:\b)|(?-u:\b)ads(?-u:\b)|(?-u:\b)ad-|-ad(?-u:\b)|advert|adsense|adsbygoogle|adslot|ad-?slot|ad-?container|ad-?wrapper|ad-?unit|(?-u:\b)dfp(?-u:\b)|sponsor|(?-u:\b)promo|anzeige|werbung|publicidad|popup|modal|overlay",
-            ),
-        ),
-        (
-            Boiler::Meta,
-            re(
-                r"(?-u:\b)tags?(?-u:\b)|tag-?(list|links|cloud)|tagcloud|post-?tags|entry-?tags|(?-u:\b)categories(?-u:\b)|cat-?links|post-?meta|entry-?meta|entry-?footer|post-?footer|article-?footer|byline|dateline|(?-u:\b)meta(?-u:\b)|rating|(?-u:\b)vote(?-u:\b)|(?-u:\b)poll(?-u:\b)",
-            ),
-        ),
-    ]
+struct Matcher {
+    ac: AhoCorasick,
+    kws: Vec<Keyword>,
+}
+
+fn bound_of(c: u8) -> Bound {
+    match c {
+        b'^' => Bound::Word,
+        b'~' => Bound::NotAlnum,
+        b'|' => Bound::Sep,
+        b'#' => Bound::Space,
+        _ => Bound::Any,
+    }
+}
+
+/// Expands `-?` into both spellings.
+fn expand(p: &str) -> Vec<String> {
+    match p.find("-?") {
+        None => vec![p.to_string()],
+        Some(i) => {
+            let mut out = Vec::new();
+            for rest in expand(&p[i + 2..]) {
+                out.push(format!("{}-{}", &p[..i], rest));
+                out.push(format!("{}{}", &p[..i], rest));
+            }
+            out
+        }
+    }
+}
+
+static MATCHER: LazyLock<Matcher> = LazyLock::new(|| {
+    let mut pats = Vec::new();
+    let mut kws = Vec::new();
+    for (flag, list) in PATTERNS {
+        for raw in list.split_whitespace() {
+            let b = raw.as_bytes();
+            let left = bound_of(b[0]);
+            let right = bound_of(b[b.len() - 1]);
+            let core = raw.trim_matches(|c| matches!(c, '^' | '~' | '|' | '#'));
+            for p in expand(core) {
+                pats.push(p);
+                kws.push(Keyword {
+                    flag: *flag,
+                    left,
+                    right,
+                });
+            }
+        }
+    }
+    let ac = AhoCorasick::builder()
+        .match_kind(MatchKind::Standard)
+        .build(&pats)
+        .unwrap_or_else(|e| panic!("static class patterns: {e}"));
+    Matcher { ac, kws }
 });
 
-static ARTICLE_BODY: LazyLock<Regex> = LazyLock::new(|| {
-    re(
-        r"(^|[\s_-])(article-?(body|content|text)|story-?(body|content|text)|entry-?content|post-?(body|content|text)|articlebody|body-?text|main-?content)([\s_-]|$)",
-    )
-});
+fn is_word(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || c == b'_'
+}
+
+fn bound_ok(b: Bound, inside: u8, outside: Option<u8>) -> bool {
+    match b {
+        Bound::Any => true,
+        Bound::Word => outside.is_none_or(|o| is_word(o) != is_word(inside)),
+        Bound::NotAlnum => outside.is_none_or(|o| !o.is_ascii_alphanumeric()),
+        Bound::Sep => outside.is_none_or(|o| o.is_ascii_whitespace() || o == b'_' || o == b'-'),
+        Bound::Space => outside.is_none_or(|o| o.is_ascii_whitespace()),
+    }
+}
+
+/// The flags of every pattern found in the lower-cased `s`.
+fn scan(s: &str) -> u32 {
+    if s.is_empty() {
+        return 0;
+    }
+    let m = &*MATCHER;
+    let b = s.as_bytes();
+    let mut flags = 0;
+    for hit in m.ac.find_overlapping_iter(s) {
+        let kw = &m.kws[hit.pattern().as_usize()];
+        if flags & kw.flag != 0 {
+            continue;
+        }
+        let (st, en) = (hit.start(), hit.end());
+        let before = st.checked_sub(1).map(|i| b[i]);
+        let after = b.get(en).copied();
+        if bound_ok(kw.left, b[st], before) && bound_ok(kw.right, b[en - 1], after) {
+            flags |= kw.flag;
+        }
+    }
+    flags
+}
 
 const BAD_ROLES: &[&str] = &[
     "menu",
@@ -158,13 +278,6 @@ const BAD_ROLES: &[&str] = &[
     "contentinfo",
     "search",
 ];
-
-static AUTHOR_CLASS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"byline|author|writer|autor|verfasser|creator|journalist|reporter|by-line|posted-?by")
-});
-static DATE_CLASS: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"date|time|publish|posted|datum|fecha|dateline|meta|byline|article-info|entry-info")
-});
 
 /// The part of [`Hints`] that depends on `class` and `id` only (cached per
 /// distinct pair: pages repeat the same few hundred class lists).
@@ -181,30 +294,30 @@ struct ClassHints {
 }
 
 fn class_hints(class: &str, id: &str) -> ClassHints {
-    let class = cut(class, 400).to_ascii_lowercase();
-    let id = cut(id, 200).to_ascii_lowercase();
+    let fc = scan(&cut(class, 400).to_ascii_lowercase());
+    let fi = scan(&cut(id, 200).to_ascii_lowercase());
     let mut w: i32 = 0;
-    for s in [&class, &id] {
-        if s.is_empty() {
-            continue;
-        }
-        if NEGATIVE.is_match(s) {
+    for f in [fc, fi] {
+        if f & NEGATIVE != 0 {
             w -= 25;
         }
-        if POSITIVE.is_match(s) {
+        if f & POSITIVE != 0 {
             w += 25;
         }
     }
-    let both = format!("{class} {id}");
+    let both = fc | fi;
+    let boiler = (0..BOILER_ORDER.len())
+        .find(|k| both & (1 << (BOILER_SHIFT + *k as u32)) != 0)
+        .map(|k| BOILER_ORDER[k]);
     ClassHints {
         weight: w as i8,
-        unlikely: UNLIKELY.is_match(&both) && !MAYBE.is_match(&both),
-        byline: BYLINE.is_match(&both),
-        share: SHARE.is_match(&both),
-        article_body: ARTICLE_BODY.is_match(&both),
-        boiler: BOILER.iter().find(|(_, r)| r.is_match(&both)).map(|(b, _)| *b),
-        author_class: AUTHOR_CLASS.is_match(&both),
-        date_class: DATE_CLASS.is_match(&both),
+        unlikely: both & UNLIKELY != 0 && both & MAYBE == 0,
+        byline: both & BYLINE != 0,
+        share: both & SHARE != 0,
+        article_body: both & ARTICLE_BODY != 0,
+        boiler,
+        author_class: both & AUTHOR_CLASS != 0,
+        date_class: both & DATE_CLASS != 0,
     }
 }
 
@@ -315,19 +428,16 @@ mod tests {
     }
 
     #[test]
-    fn patterns_compile() {
-        for r in [
-            &*UNLIKELY,
-            &*MAYBE,
-            &*POSITIVE,
-            &*NEGATIVE,
-            &*BYLINE,
-            &*SHARE,
-            &*ARTICLE_BODY,
-        ] {
-            assert!(!r.as_str().is_empty());
-        }
-        assert_eq!(BOILER.len(), 9);
+    fn patterns_expand_and_match() {
+        assert_eq!(expand("a-?b-?c"), vec!["a-b-c", "ab-c", "a-bc", "abc"]);
+        assert!(MATCHER.kws.len() > 200);
+        assert_ne!(scan("hid") & NEGATIVE, 0);
+        assert_eq!(scan("hidx") & NEGATIVE, 0);
+        assert_ne!(scan("post_share_box") & SHARE, 0);
+        assert_eq!(scan("shared") & SHARE, 0);
+        assert_ne!(scan("x article-body y") & ARTICLE_BODY, 0);
+        assert_eq!(scan("myarticle-body") & ARTICLE_BODY, 0);
+        assert_eq!(scan(""), 0);
     }
 
     #[test]
