@@ -27,6 +27,9 @@ use super::text::{collapse_ws, measure, similarity};
 /// Results shorter than this make the extractor retry with fewer filters.
 pub const CHAR_THRESHOLD: usize = 500;
 const N_TOP_CANDIDATES: usize = 5;
+/// A boilerplate-looking element is only taken for a wrapper of the article
+/// when it holds at least this much text.
+const GUARD_MIN_CHARS: f64 = 500.0;
 
 /// The inputs of body extraction.
 pub struct BodyInput<'d, 'a> {
@@ -47,8 +50,9 @@ struct Flags {
     clean_conditionally: bool,
 }
 
-/// Per-node facts that do not depend on the attempt.
-struct Base {
+/// Per-node facts that do not depend on the attempt (also used by the
+/// metadata, to tell boilerplate boxes from wrappers).
+pub struct Base {
     /// Collapsed text length of text nodes; of elements, their visible subtree.
     raw_len: Vec<u32>,
     /// Commas of text nodes.
@@ -63,12 +67,11 @@ struct Base {
 }
 
 /// Extracts the article body as blocks of text.
-pub fn extract(input: &BodyInput<'_, '_>) -> Vec<String> {
+pub fn extract(input: &BodyInput<'_, '_>, base: &Base) -> Vec<String> {
     let dom = input.dom;
     if dom.len() == 0 {
         return Vec::new();
     }
-    let base = base_facts(input);
     let attempts = [
         Flags {
             strip_unlikely: true,
@@ -94,7 +97,7 @@ pub fn extract(input: &BodyInput<'_, '_>) -> Vec<String> {
     let mut best: Vec<String> = Vec::new();
     let mut best_len = 0usize;
     for flags in attempts {
-        let blocks = attempt(input, &base, flags);
+        let blocks = attempt(input, base, flags);
         let len: usize = blocks.iter().map(|b| b.chars().count()).sum();
         if len >= CHAR_THRESHOLD {
             return blocks;
@@ -107,8 +110,8 @@ pub fn extract(input: &BodyInput<'_, '_>) -> Vec<String> {
     best
 }
 
-fn base_facts(input: &BodyInput<'_, '_>) -> Base {
-    let dom = input.dom;
+/// Computes the attempt-independent facts.
+pub fn base_facts(dom: &Dom<'_>, hints: &[Hints]) -> Base {
     let n = dom.len();
     let mut raw_len = vec![0u32; n];
     let mut commas = vec![0u32; n];
@@ -121,7 +124,7 @@ fn base_facts(input: &BodyInput<'_, '_>) -> Base {
             in_table_or_code[i] =
                 in_table_or_code[p] || matches!(dom.tag(p), Tag::Table | Tag::Code);
         }
-        if node.tag.is_invisible() || input.hints[i].hidden {
+        if node.tag.is_invisible() || hints[i].hidden {
             hidden[i] = true;
         }
         if node.tag == Tag::Text && !hidden[i] {
@@ -139,7 +142,7 @@ fn base_facts(input: &BodyInput<'_, '_>) -> Base {
     }
     let mut marker_len = vec![0u32; n];
     for i in (0..n).rev() {
-        let h = &input.hints[i];
+        let h = &hints[i];
         if !hidden[i] && (h.article_body || dom.tag(i) == Tag::Main) {
             marker_len[i] = marker_len[i].max(raw_len[i]);
         }
@@ -160,11 +163,12 @@ fn base_facts(input: &BodyInput<'_, '_>) -> Base {
 
 /// Whether a boilerplate-looking element is in fact (a wrapper of) the
 /// article: it holds most of the text, or a marked article body.
-fn guarded(base: &Base, i: usize, h: &Hints) -> bool {
+pub fn guarded(base: &Base, i: usize, h: &Hints) -> bool {
     let total = base.body_len.max(1) as f64;
+    let len = base.raw_len[i] as f64;
     h.article_body
-        || base.raw_len[i] as f64 > 0.5 * total
-        || base.marker_len[i] as f64 > 0.3 * total
+        || (len >= GUARD_MIN_CHARS && len > 0.5 * total)
+        || base.marker_len[i] as f64 > (0.3 * total).max(GUARD_MIN_CHARS)
 }
 
 struct Attempt<'x> {
@@ -233,7 +237,8 @@ fn remove_pass(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) {
         let mut remove = tag.is_invisible()
             || h.hidden
             || input.rule_removed.get(i).copied().unwrap_or(false)
-            || matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer);
+            || matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer | Tag::Figcaption)
+            || h.boiler.is_some_and(|b| b.is_strong()) && !guarded(a.base, i, h);
         if !remove && flags.strip_unlikely && tag != Tag::Body {
             if h.bad_role {
                 remove = true;

@@ -30,6 +30,16 @@ pub enum Boiler {
     Navigation,
     Ad,
     Meta,
+    /// Image captions and credits.
+    Caption,
+}
+
+impl Boiler {
+    /// Families that never name a wrapper of the article; they are removed
+    /// in every attempt, not only the first.
+    pub fn is_strong(self) -> bool {
+        matches!(self, Boiler::Cookie | Boiler::Newsletter | Boiler::Caption)
+    }
 }
 
 /// Hints about one element.
@@ -74,7 +84,7 @@ const AUTHOR_CLASS: u32 = 1 << 7;
 const DATE_CLASS: u32 = 1 << 8;
 /// First bit of the boilerplate families, in [`BOILER_ORDER`] order.
 const BOILER_SHIFT: u32 = 9;
-const BOILER_ORDER: [Boiler; 9] = [
+const BOILER_ORDER: [Boiler; 10] = [
     Boiler::Cookie,
     Boiler::Comments,
     Boiler::AuthorBio,
@@ -84,6 +94,7 @@ const BOILER_ORDER: [Boiler; 9] = [
     Boiler::Navigation,
     Boiler::Ad,
     Boiler::Meta,
+    Boiler::Caption,
 ];
 
 /// (flag, patterns). Readability's lists come first, as in Readability.js.
@@ -151,6 +162,10 @@ const PATTERNS: &[(u32, &str)] = &[
     (
         1 << (BOILER_SHIFT + 8),
         "^tag^ ^tags^ tag-?list tag-?links tag-?cloud post-?tags entry-?tags ^categories^ cat-?links post-?meta entry-?meta entry-?footer post-?footer article-?footer byline dateline ^meta^ rating ^vote^ ^poll^",
+    ),
+    (
+        1 << (BOILER_SHIFT + 9),
+        "caption credit copyright bildunterschrift bildnachweis bildquelle figcaption ^legende^ ^legend^ image-?source photo-?source",
     ),
 ];
 
@@ -454,6 +469,8 @@ mod tests {
             (r#"<div data-t class="breadcrumb">"#, Boiler::Navigation),
             (r#"<div data-t class="ad-slot">"#, Boiler::Ad),
             (r#"<div data-t class="post-tags">"#, Boiler::Meta),
+            (r#"<p data-t class="wp-caption-text">"#, Boiler::Caption),
+            (r#"<span data-t class="photo-credit">"#, Boiler::Caption),
         ];
         for (html, want) in cases {
             assert_eq!(hints_of(html).boiler, Some(want), "{html}");

@@ -7,7 +7,8 @@ use url::Url;
 use super::authors::{clean_names, squash};
 use super::dates::{date_in_url, find_date_in_text, midnight, parse_date};
 use super::dom::{Dom, Tag};
-use super::hints::Hints;
+use super::body::{Base, guarded};
+use super::hints::{Boiler, Hints};
 use super::jsonld::JsonLd;
 use super::text::{collapse_ws, cut, norm_cmp};
 
@@ -33,17 +34,32 @@ pub struct Facts<'d> {
     pub canonical: Option<&'d str>,
     /// Some ancestor (or the element) is invisible or hidden.
     pub hidden: Vec<bool>,
+    /// Inside a comment section, related-articles box, navigation, form or
+    /// other boilerplate (not where the article's byline is).
+    pub in_boiler: Vec<bool>,
 }
 
 /// Collects the facts in one pass.
-pub fn collect<'d>(dom: &'d Dom<'_>, hints: &[Hints]) -> Facts<'d> {
+pub fn collect<'d>(dom: &'d Dom<'_>, hints: &[Hints], base: &Base) -> Facts<'d> {
     let mut f = Facts {
         hidden: vec![false; dom.len()],
+        in_boiler: vec![false; dom.len()],
         ..Facts::default()
     };
     for (i, n) in dom.nodes.iter().enumerate() {
         if let Some(p) = dom.parent(i) {
             f.hidden[i] = f.hidden[p];
+            f.in_boiler[i] = f.in_boiler[p];
+        }
+        if n.tag == Tag::Form
+            || hints[i].boiler.is_some_and(|b| {
+                matches!(
+                    b,
+                    Boiler::Comments | Boiler::Related | Boiler::Newsletter | Boiler::Cookie
+                ) && !guarded(base, i, &hints[i])
+            })
+        {
+            f.in_boiler[i] = true;
         }
         if n.tag == Tag::Text {
             continue;
@@ -224,36 +240,47 @@ pub fn strip_site(title: &str, site_names: &[String], h1: Option<&str>) -> Strin
     t
 }
 
-/// The headline.
+/// The headline: the page's `h1` when it agrees with the metadata title,
+/// else the metadata title (`og:title`, JSON-LD `headline`, ...) or the
+/// `<title>`, without the site name.
 pub fn title(dom: &Dom<'_>, facts: &Facts<'_>, ld: &JsonLd, site_names: &[String]) -> Option<String> {
+    let is_site = |t: &str| {
+        let q = squash(t);
+        !q.is_empty() && site_names.iter().any(|s| *s == q)
+    };
     let h1s: Vec<String> = facts
         .h1
         .iter()
-        .filter(|&&i| !facts.hidden[i])
+        .filter(|&&i| !facts.hidden[i] && !facts.in_boiler[i])
         .map(|&i| collapse_ws(&dom.raw_text(i)))
-        .filter(|t| (2..=300).contains(&t.chars().count()))
+        .filter(|t| (2..=300).contains(&t.chars().count()) && !is_site(t))
         .collect();
     let meta = facts
         .meta(&["og:title", "twitter:title", "dc.title", "dcterms.title", "parsely-title", "sailthru.title", "title"])
         .map(crate::parse::text::plain_text)
-        .or_else(|| ld.headline.clone())
         .filter(|t| !t.is_empty());
     let tag = facts.title_tag.clone();
-    // The h1 that agrees with the metadata (pages often have a logo h1).
-    let agree = |t: &str| {
-        let nt = norm_cmp(t);
-        h1s.iter().find(|h| {
-            let nh = norm_cmp(h);
-            nh.chars().count() >= 4 && (nt == nh || nt.contains(&nh) || (nh.contains(&nt) && nt.chars().count() >= 10))
-        })
+    // An h1 that agrees with the metadata (pages often have a logo h1, or
+    // a teaser's h1 before the article's).
+    let agrees = |h: &str, c: &str| {
+        let (nh, nc) = (norm_cmp(h), norm_cmp(c));
+        let (lh, lc) = (nh.chars().count(), nc.chars().count());
+        lh >= 4
+            && (nh == nc
+                || (nc.contains(&nh) && lh * 2 >= lc)
+                || (nh.contains(&nc) && lc * 2 >= lh && lc >= 10))
     };
     for cand in [meta.as_deref(), ld.headline.as_deref(), tag.as_deref()].into_iter().flatten() {
-        if let Some(h) = agree(cand) {
+        let stripped = strip_site(cand, site_names, None);
+        if let Some(h) = h1s.iter().find(|h| agrees(h, cand) || agrees(h, &stripped)) {
             return Some(h.clone());
         }
     }
     if let Some(m) = meta {
-        return Some(strip_site(&m, site_names, None));
+        return Some(strip_site(&m, site_names, h1s.first().map(String::as_str)));
+    }
+    if let Some(h) = &ld.headline {
+        return Some(h.clone());
     }
     if let Some(t) = tag {
         let s = strip_site(&t, site_names, None);
@@ -342,7 +369,7 @@ pub fn authors(
     // Microdata: itemprop=author, its itemprop=name if it has one.
     let mut vals = Vec::new();
     for &i in &facts.itemprop_author {
-        if facts.hidden[i] && dom.attr(i, "content").is_none() {
+        if (facts.hidden[i] && dom.attr(i, "content").is_none()) || facts.in_boiler[i] {
             continue;
         }
         let end = dom.end(i);
@@ -363,7 +390,7 @@ pub fn authors(
     let vals: Vec<String> = facts
         .rel_author
         .iter()
-        .filter(|&&i| !facts.hidden[i])
+        .filter(|&&i| !facts.hidden[i] && !facts.in_boiler[i])
         .map(|&i| dom.raw_text(i))
         .collect();
     let found = clean_all(vals);
@@ -372,7 +399,7 @@ pub fn authors(
     }
     // Byline-looking elements: the first that yields names.
     for &i in &facts.byline {
-        if facts.hidden[i] {
+        if facts.hidden[i] || facts.in_boiler[i] {
             continue;
         }
         let t = collapse_ws(&dom.raw_text(i));

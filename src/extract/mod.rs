@@ -209,7 +209,8 @@ impl Extractor {
             }
         }
 
-        let facts = metadata::collect(&dom, &hints);
+        let base = body::base_facts(&dom, &hints);
+        let facts = metadata::collect(&dom, &hints, &base);
         let ld = jsonld::read(&prep.json_ld);
         let sites = metadata::site_names(&facts, &ld, url);
         let title = rule_title.or_else(|| metadata::title(&dom, &facts, &ld, &sites));
@@ -230,7 +231,7 @@ impl Extractor {
             rule_removed: &rule_removed,
             rule_body: &rule_body,
             title: title.as_deref(),
-        });
+        }, &base);
         let body = blocks.join("\n\n");
         let lang = declared.or_else(|| metadata::detect_lang(&body));
         Article {
