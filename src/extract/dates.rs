@@ -128,6 +128,11 @@ const MONTHS: &[(&str, u32)] = &[
     ("listopada", 11), ("grudzień", 12), ("grudnia", 12),
 ];
 
+/// Whether `w` is a month name or abbreviation.
+pub fn is_month_name(w: &str) -> bool {
+    month_of(w).is_some()
+}
+
 fn month_of(name: &str) -> Option<u32> {
     let n = name.to_lowercase();
     let n = n.trim_end_matches('.');

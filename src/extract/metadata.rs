@@ -4,7 +4,12 @@
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::authors::{clean_names, squash};
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::authors::{clean_names, is_capitalised_name, squash};
+use super::blocks::write_blocks;
 use super::dates::{date_in_url, find_date_in_text, midnight, parse_date};
 use super::dom::{Dom, Tag};
 use super::body::{Base, guarded};
@@ -90,9 +95,13 @@ pub fn collect<'d>(dom: &'d Dom<'_>, hints: &[Hints], base: &Base) -> Facts<'d> 
         }
         match n.tag {
             Tag::Meta => {
+                // Keys are normalised as Readability does: lower case, `.`
+                // as `:`, and a space-separated list is several keys.
                 let k = key.or_else(|| itemprop.map(|p| p.trim().to_ascii_lowercase()));
                 if let (Some(k), Some(c)) = (k, content) {
-                    f.metas.push((k, c));
+                    for one in k.split_ascii_whitespace() {
+                        f.metas.push((one.replace('.', ":"), c));
+                    }
                 }
                 continue;
             }
@@ -256,7 +265,7 @@ pub fn title(dom: &Dom<'_>, facts: &Facts<'_>, ld: &JsonLd, site_names: &[String
         .filter(|t| (2..=300).contains(&t.chars().count()) && !is_site(t))
         .collect();
     let meta = facts
-        .meta(&["og:title", "twitter:title", "dc.title", "dcterms.title", "parsely-title", "sailthru.title", "title"])
+        .meta(&["og:title", "twitter:title", "dc:title", "dcterm:title", "dcterms:title", "parsely-title", "sailthru:title", "title"])
         .map(crate::parse::text::plain_text)
         .filter(|t| !t.is_empty());
     let tag = facts.title_tag.clone();
@@ -358,7 +367,7 @@ pub fn authors(
     if !found.is_empty() {
         return found;
     }
-    let metas: Vec<String> = ["author", "article:author", "dc.creator", "dcterms.creator", "parsely-author", "sailthru.author", "byl", "citation_author", "cxenseparse:author"]
+    let metas: Vec<String> = ["dc:creator", "dcterm:creator", "dcterms:creator", "author", "article:author", "parsely-author", "sailthru:author", "byl", "citation_author", "cxenseparse:author"]
         .iter()
         .flat_map(|k| facts.meta_all(k).filter(|v| !v.trim_start().starts_with("http")).map(str::to_string).collect::<Vec<_>>())
         .collect();
@@ -397,18 +406,82 @@ pub fn authors(
     if !found.is_empty() {
         return found;
     }
+    // A short text that starts like a byline ("By A", "Von A").
+    let found = text_byline(dom, facts, site_names);
+    if !found.is_empty() {
+        return found;
+    }
     // Byline-looking elements: the first that yields names.
     for &i in &facts.byline {
         if facts.hidden[i] || facts.in_boiler[i] {
             continue;
         }
-        let t = collapse_ws(&dom.raw_text(i));
+        let t = lines_of(dom, i);
         if t.is_empty() || t.chars().count() > 120 {
             continue;
         }
         let found = clean_names(&t, site_names);
         if !found.is_empty() {
             return found;
+        }
+    }
+    Vec::new()
+}
+
+/// The text of an element with its line structure (`<br>`, blocks).
+fn lines_of(dom: &Dom<'_>, i: usize) -> String {
+    write_blocks(dom, &[i], &[]).join("\n")
+}
+
+static BYLINE_START: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(
+        r"(?i)^(?:by|von|par|por|door|text(?:\s+von|\s+by)?\s*:|autor(?:in)?\s*:|auteur\s*:|author\s*:|written\s+by|posted\s+by|geschrieben\s+von|veröffentlicht\s+von|ein\s+(?:beitrag|artikel)\s+von|napisał(?:a)?)(?:\s|$)",
+    )
+    .unwrap_or_else(|e| panic!("static regex: {e}"))
+});
+
+/// Names from a short text that starts with a byline word, in document
+/// order: "By A and B", "Von A", "Text: A".
+fn text_byline(dom: &Dom<'_>, facts: &Facts<'_>, site_names: &[String]) -> Vec<String> {
+    for i in 0..dom.len() {
+        if dom.tag(i) != Tag::Text || facts.hidden[i] || facts.in_boiler[i] {
+            continue;
+        }
+        let t = dom.nodes[i].text.trim();
+        if t.is_empty() || t.len() > 200 || !BYLINE_START.is_match(t) {
+            continue;
+        }
+        // The smallest enclosing element whose text is still short, not a
+        // heading or a link list.
+        let Some(mut e) = dom.parent(i) else { continue };
+        let mut best = None;
+        loop {
+            if dom.tag(e).is_heading() || matches!(dom.tag(e), Tag::Title | Tag::Body | Tag::Html) {
+                break;
+            }
+            let len = collapse_ws(&dom.raw_text(e)).chars().count();
+            if len > 120 {
+                break;
+            }
+            best = Some(e);
+            // A name after a lone "By" lives in a sibling: climb until
+            // there is more than the byline word.
+            if len > t.chars().count() + 2 {
+                break;
+            }
+            match dom.parent(e) {
+                Some(p) => e = p,
+                None => break,
+            }
+        }
+        let Some(b) = best else { continue };
+        let names = clean_names(&lines_of(dom, b), site_names);
+        // A byline names one to a few people with capitalised names.
+        if !names.is_empty()
+            && names.len() <= 4
+            && names.iter().all(|n| is_capitalised_name(n))
+        {
+            return names;
         }
     }
     Vec::new()
@@ -431,22 +504,22 @@ pub fn published(
         "og:published_time",
         "published_time",
         "article:published",
-        "article.published",
+        "article:published",
         "datepublished",
-        "date.published",
+        "date:published",
         "pubdate",
         "publishdate",
         "publish-date",
         "publish_date",
         "publication_date",
         "publicationdate",
-        "dc.date.issued",
-        "dcterms.issued",
-        "dc.date",
-        "dcterms.date",
-        "dc.date.created",
-        "dcterms.created",
-        "sailthru.date",
+        "dc:date:issued",
+        "dcterms:issued",
+        "dc:date",
+        "dcterms:date",
+        "dc:date:created",
+        "dcterms:created",
+        "sailthru:date",
         "parsely-pub-date",
         "citation_publication_date",
         "citation_date",
@@ -507,7 +580,7 @@ pub fn published(
     if let Some(d) = ld.date_modified.as_deref().and_then(parse_date) {
         return Some(d);
     }
-    ["article:modified_time", "og:updated_time", "dcterms.modified", "last-modified", "lastmod"]
+    ["article:modified_time", "og:updated_time", "dcterms:modified", "last-modified", "lastmod"]
         .iter()
         .find_map(|k| facts.meta_all(k).find_map(parse_date))
 }
@@ -516,7 +589,7 @@ pub fn published(
 pub fn declared_lang(facts: &Facts<'_>, ld: &JsonLd) -> Option<String> {
     [
         facts.html_lang,
-        facts.meta(&["content-language", "language", "dc.language", "og:locale"]),
+        facts.meta(&["content-language", "language", "dc:language", "og:locale"]),
         ld.language.as_deref(),
     ]
     .into_iter()
