@@ -4,9 +4,39 @@
 use super::dom::{Dom, Tag};
 use super::text::collapse_ws;
 
+/// One block of text and what it is made of.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Block {
+    pub text: String,
+    /// Characters (not counting whitespace) inside links.
+    pub link_chars: usize,
+    /// Characters (not counting whitespace).
+    pub chars: usize,
+    /// Written from a heading (`h1`-`h6`).
+    pub heading: bool,
+}
+
+impl Block {
+    pub fn link_density(&self) -> f64 {
+        if self.chars == 0 {
+            0.0
+        } else {
+            self.link_chars as f64 / self.chars as f64
+        }
+    }
+}
+
 /// Writes the text under `roots`, skipping nodes whose `skip` flag is set
 /// (a skipped element is skipped with its whole subtree). Iterative.
 pub fn write_blocks(dom: &Dom<'_>, roots: &[usize], skip: &[bool]) -> Vec<String> {
+    write_blocks_detailed(dom, roots, skip)
+        .into_iter()
+        .map(|b| b.text)
+        .collect()
+}
+
+/// [`write_blocks`] with link and heading facts per block.
+pub fn write_blocks_detailed(dom: &Dom<'_>, roots: &[usize], skip: &[bool]) -> Vec<Block> {
     let mut w = Writer::default();
     // Open elements whose end matters: (end index, tag).
     let mut open: Vec<(usize, Tag)> = Vec::new();
@@ -34,6 +64,15 @@ pub fn write_blocks(dom: &Dom<'_>, roots: &[usize], skip: &[bool]) -> Vec<String
                     w.flush();
                     w.pre += 1;
                     open.push((dom.end(j), n.tag));
+                }
+                Tag::A => {
+                    w.link += 1;
+                    open.push((dom.end(j), n.tag));
+                }
+                t if t.is_heading() => {
+                    w.flush();
+                    w.heading += 1;
+                    open.push((dom.end(j), t));
                 }
                 t if t.is_invisible() && j != root => {
                     j = dom.end(j);
@@ -66,6 +105,11 @@ fn close_until(open: &mut Vec<(usize, Tag)>, j: usize, w: &mut Writer) {
                 w.flush();
                 w.pre = w.pre.saturating_sub(1);
             }
+            Tag::A => w.link = w.link.saturating_sub(1),
+            t if t.is_heading() => {
+                w.flush();
+                w.heading = w.heading.saturating_sub(1);
+            }
             _ => w.flush(),
         }
     }
@@ -73,7 +117,13 @@ fn close_until(open: &mut Vec<(usize, Tag)>, j: usize, w: &mut Writer) {
 
 #[derive(Default)]
 struct Writer {
-    blocks: Vec<String>,
+    blocks: Vec<Block>,
+    /// Open links and headings.
+    link: u32,
+    heading: u32,
+    /// Characters of the current block, and those inside links.
+    chars: usize,
+    link_chars: usize,
     /// Lines of the current block (a `<br>` starts a new line).
     lines: Vec<String>,
     cur: String,
@@ -86,6 +136,11 @@ struct Writer {
 
 impl Writer {
     fn text(&mut self, t: &str) {
+        let n = t.chars().filter(|c| !c.is_whitespace()).count();
+        self.chars += n;
+        if self.link > 0 {
+            self.link_chars += n;
+        }
         if self.pre > 0 {
             let mut parts = t.split('\n');
             if let Some(first) = parts.next() {
@@ -138,6 +193,8 @@ impl Writer {
         self.end_line();
         self.after_br = false;
         if self.lines.is_empty() {
+            self.chars = 0;
+            self.link_chars = 0;
             return;
         }
         let mut b = self.lines.join("\n");
@@ -148,8 +205,15 @@ impl Writer {
         }
         let b = b.trim_start_matches("| ").trim();
         if !b.is_empty() && b != "|" {
-            self.blocks.push(b.to_string());
+            self.blocks.push(Block {
+                text: b.to_string(),
+                link_chars: self.link_chars,
+                chars: self.chars,
+                heading: self.heading > 0,
+            });
         }
+        self.chars = 0;
+        self.link_chars = 0;
     }
 }
 
@@ -191,6 +255,19 @@ mod tests {
             blocks("<table><tr><td><p>Para one.</p><p>Para two.</p></td></tr></table>"),
             vec!["Para one.", "Para two."]
         );
+    }
+
+    #[test]
+    fn block_facts() {
+        let doc = Html::parse_document("<h2>Title <a href=x>link</a></h2><p><a href=y>all link</a></p><p>no link</p>");
+        let dom = Dom::from_html(&doc);
+        let b = write_blocks_detailed(&dom, &[0], &[]);
+        assert_eq!(b.len(), 3);
+        assert!(b[0].heading);
+        assert_eq!((b[0].chars, b[0].link_chars), (9, 4));
+        assert_eq!(b[1].link_density(), 1.0);
+        assert!(!b[2].heading);
+        assert_eq!(b[2].link_density(), 0.0);
     }
 
     #[test]

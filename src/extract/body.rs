@@ -19,7 +19,11 @@
 //!
 //! Everything is a pass over index ranges; nothing recurses.
 
-use super::blocks::write_blocks;
+use std::sync::LazyLock;
+
+use regex::Regex;
+
+use super::blocks::{Block, write_blocks_detailed};
 use super::dom::{Dom, Tag};
 use super::hints::{Boiler, Hints};
 use super::text::{collapse_ws, measure, similarity};
@@ -217,7 +221,52 @@ fn attempt(input: &BodyInput<'_, '_>, base: &Base, flags: Flags) -> Vec<String> 
     };
     let mut cut = a.removed.clone();
     prep(input, &a, &roots, &mut cut, flags);
-    write_blocks(dom, &roots, &cut)
+    filter_blocks(write_blocks_detailed(dom, &roots, &cut))
+}
+
+fn re(s: &str) -> Regex {
+    // Only called on the pattern literals below; covered by tests.
+    Regex::new(s).unwrap_or_else(|e| panic!("static regex {s:?}: {e}"))
+}
+
+/// "Read more: ..." and its translations: a pointer to another article.
+static READ_MORE: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:read more|read also|also read|see also|related(?: articles?| stories| content| posts| coverage| reading)?|more on this(?: story)?|recommended|lea (?:también|más|además)|lee (?:también|más)|le puede interesar|te puede interesar|también te puede interesar|mire|ver también|lesen sie (?:auch|mehr|hier)|mehr zum thema|mehr dazu|mehr zu|auch interessant|das könnte sie auch interessieren|das könnte dich auch interessieren|schon gelesen|weiterlesen|weitere artikel|zum thema|czytaj (?:więcej|też|także|również)|zobacz (?:też|także|również)|dowiedz się więcej|(?:à )?lire aussi|à lire également|voir aussi|sur le même sujet|leia (?:também|mais)|veja também|leggi anche|vedi anche)\s*[:.!?…-]?",
+    )
+});
+/// Picture credits and copyright lines.
+static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:(?:foto|fotos|photo|photos|bild|bilder|image|images|picture|credit|credits|crédits?(?: photos?)?|titelbild|bildquelle|quelle|source|fuente|źródło|zdjęcie|fot)\s*:|©|\(c\)\s|copyright|all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados)",
+    )
+});
+
+/// Drops blocks that are boilerplate by their shape or wording: bare links
+/// ("Older post", "zurück"), "Read more: ..." pointers, picture credits and
+/// copyright lines, and headings left with nothing after them.
+fn filter_blocks(blocks: Vec<Block>) -> Vec<String> {
+    let bare_link = |b: &Block| b.link_density() >= 0.9 && b.text.chars().count() < 80;
+    let mut kept: Vec<Block> = blocks
+        .into_iter()
+        .filter(|b| {
+            let len = b.text.chars().count();
+            let ld = b.link_density();
+            !((READ_MORE.is_match(&b.text) && (len < 300 || ld > 0.3))
+                || (CREDIT.is_match(&b.text) && len < 200))
+        })
+        .collect();
+    // Bare links before and after the text: navigation ("Older post",
+    // "zurück", category links); in the middle they may be part of it.
+    if kept.iter().any(|b| !bare_link(b)) {
+        while kept.first().is_some_and(|b| bare_link(b)) {
+            kept.remove(0);
+        }
+        while kept.last().is_some_and(|b| bare_link(b) || b.heading) {
+            kept.pop();
+        }
+    }
+    kept.into_iter().map(|b| b.text).collect()
 }
 
 /// Step 1: what never counts (marks whole subtrees in `a.removed`).
