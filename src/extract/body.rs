@@ -186,6 +186,8 @@ struct Attempt<'x> {
     scores: Vec<f64>,
     inited: Vec<bool>,
     candidates: Vec<usize>,
+    /// The heading that repeats the title (removed from the text).
+    title_heading: Option<usize>,
     base: &'x Base,
 }
 
@@ -203,6 +205,7 @@ fn attempt(input: &BodyInput<'_, '_>, base: &Base, flags: Flags) -> Vec<String> 
         scores: vec![0.0; n],
         inited: vec![false; n],
         candidates: Vec::new(),
+        title_heading: None,
         base,
     };
     remove_pass(input, &mut a, flags);
@@ -217,7 +220,8 @@ fn attempt(input: &BodyInput<'_, '_>, base: &Base, flags: Flags) -> Vec<String> 
             .collect()
     } else {
         score_pass(input, &mut a, flags);
-        choose(input, &mut a, flags)
+        let roots = choose(input, &mut a, flags);
+        with_lead(dom, &a, roots)
     };
     let mut cut = a.removed.clone();
     prep(input, &a, &roots, &mut cut, flags);
@@ -274,6 +278,7 @@ fn remove_pass(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) {
     let dom = input.dom;
     let n = dom.len();
     let mut title_header_removed = false;
+    a.title_heading = None;
     let mut i = 0;
     while i < n {
         let node = &dom.nodes[i];
@@ -315,6 +320,7 @@ fn remove_pass(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) {
             if !text.trim().is_empty() && similarity(t, &text) > 0.75 {
                 remove = true;
                 title_header_removed = true;
+                a.title_heading = Some(i);
             }
         }
         if remove {
@@ -625,6 +631,49 @@ fn choose(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) -> Vec<u
         roots.push(best);
     }
     roots
+}
+
+/// The standfirst: news pages put the lead paragraph next to the headline,
+/// outside the container of the rest of the text. Paragraphs between the
+/// title heading and the chosen container (and within their common
+/// ancestor) are added in front of it.
+fn with_lead(dom: &Dom<'_>, a: &Attempt<'_>, mut roots: Vec<usize>) -> Vec<usize> {
+    let (Some(h), Some(&first)) = (a.title_heading, roots.first()) else {
+        return roots;
+    };
+    if h >= first || first - h > 400 {
+        return roots;
+    }
+    let mut lead = Vec::new();
+    let mut total = 0u32;
+    let mut i = dom.end(h);
+    while i < first {
+        if a.removed[i] {
+            i = dom.end(i);
+            continue;
+        }
+        let t = dom.tag(i);
+        if dom.end(i) > first {
+            i += 1; // an ancestor of the container: look inside
+            continue;
+        }
+        let leafish = !a.has_block_desc[i] && (t == Tag::P || t == Tag::Div || t == Tag::Section || t == Tag::Span || t == Tag::Strong || t == Tag::B || t == Tag::Em);
+        if leafish {
+            let len = a.text_len[i];
+            if len >= 50 && a.link_density(i) < 0.3 {
+                lead.push(i);
+                total += len;
+            }
+            i = dom.end(i);
+            continue;
+        }
+        i += 1;
+    }
+    if lead.is_empty() || lead.len() > 3 || total > 1500 {
+        return roots;
+    }
+    lead.append(&mut roots);
+    lead
 }
 
 /// Aggregates over the kept part of a subtree, for conditional cleaning.
