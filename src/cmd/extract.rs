@@ -53,7 +53,7 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
                     "url": url.map(|u| u.to_string()),
                     "title": a.title,
                     "authors": a.authors,
-                    "published": a.published.map(to_db),
+                    "published": if std::env::var_os("SECWIRE_LOCAL_DATES").is_some() { a.published_local.map(|d| d.to_rfc3339()) } else { a.published.map(to_db) },
                     "lang": a.lang,
                     "body": a.body,
                 })

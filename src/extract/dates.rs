@@ -5,7 +5,7 @@
 
 use std::sync::LazyLock;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use regex::Regex;
 
 /// Earliest and latest years taken as publication dates.
@@ -25,15 +25,23 @@ fn re(s: &str) -> Regex {
 /// Parses the date formats found in page metadata (and, failing those, a
 /// date written out in the text). Times without a zone are taken as UTC.
 pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
+    parse_date_local(s).map(|d| d.with_timezone(&Utc))
+}
+
+/// [`parse_date`], keeping the offset the page gave (UTC when it gave
+/// none): the calendar day a reader of the page sees.
+pub fn parse_date_local(s: &str) -> Option<DateTime<FixedOffset>> {
+    let utc = FixedOffset::east_opt(0)?;
+    let ok = |d: DateTime<FixedOffset>| Some(d).filter(|d| plausible(d.date_naive()));
     let s = s.trim();
     if s.is_empty() || s.len() > 200 {
-        return find_date_in_text(super::text::cut(s, 200), false).map(midnight);
+        return find_date_in_text(super::text::cut(s, 200), false).map(midnight_local);
     }
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
-        return Some(d.with_timezone(&Utc)).filter(|d| plausible(d.date_naive()));
+        return ok(d);
     }
     if let Ok(d) = DateTime::parse_from_rfc2822(s) {
-        return Some(d.with_timezone(&Utc)).filter(|d| plausible(d.date_naive()));
+        return ok(d);
     }
     for fmt in [
         "%Y-%m-%dT%H:%M:%S%.f%z",
@@ -49,7 +57,7 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         "%a %b %d %Y %H:%M:%S GMT%z",
     ] {
         if let Ok(d) = DateTime::parse_from_str(s, fmt) {
-            return Some(d.with_timezone(&Utc)).filter(|d| plausible(d.date_naive()));
+            return ok(d);
         }
     }
     let naive = s
@@ -65,30 +73,32 @@ pub fn parse_date(s: &str) -> Option<DateTime<Utc>> {
         "%Y/%m/%d %H:%M",
     ] {
         if let Ok(d) = NaiveDateTime::parse_from_str(naive, fmt) {
-            return Some(d.and_utc()).filter(|d| plausible(d.date_naive()));
+            return ok(d.and_utc().with_timezone(&utc));
         }
     }
     // Unix time in seconds or milliseconds.
     if s.bytes().all(|b| b.is_ascii_digit()) && (s.len() == 10 || s.len() == 13) {
         let secs: i64 = s[..10].parse().ok()?;
-        return Utc
-            .timestamp_opt(secs, 0)
-            .single()
-            .filter(|d| plausible(d.date_naive()));
+        return ok(Utc.timestamp_opt(secs, 0).single()?.with_timezone(&utc));
     }
     for fmt in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%d.%m.%Y", "%Y.%m.%d"] {
         if let Ok(d) = NaiveDate::parse_from_str(s.get(..10).unwrap_or(s), fmt)
             && plausible(d)
         {
-            return Some(midnight(d));
+            return Some(midnight_local(d));
         }
         if let Ok(d) = NaiveDate::parse_from_str(s, fmt)
             && plausible(d)
         {
-            return Some(midnight(d));
+            return Some(midnight_local(d));
         }
     }
-    find_date_in_text(s, false).map(midnight)
+    find_date_in_text(s, false).map(midnight_local)
+}
+
+/// Midnight of `d`, in UTC.
+pub fn midnight_local(d: NaiveDate) -> DateTime<FixedOffset> {
+    midnight(d).fixed_offset()
 }
 
 pub fn midnight(d: NaiveDate) -> DateTime<Utc> {
@@ -266,6 +276,14 @@ mod tests {
         assert_eq!(day("14.06.2018"), "2018-06-14T00:00");
         assert_eq!(day("garbage"), "");
         assert_eq!(day("0001-01-01"), "");
+    }
+
+    #[test]
+    fn local_offsets_are_kept() {
+        let d = parse_date_local("2022-05-03T21:00:00-05:00").unwrap();
+        assert_eq!(d.date_naive().to_string(), "2022-05-03");
+        assert_eq!(parse_date("2022-05-03T21:00:00-05:00").unwrap().date_naive().to_string(), "2022-05-04");
+        assert_eq!(parse_date_local("2022-05-03").unwrap().offset().local_minus_utc(), 0);
     }
 
     #[test]

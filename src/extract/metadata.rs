@@ -1,7 +1,7 @@
 //! Title, authors, publication date and language from the page's metadata
 //! (`<meta>`, JSON-LD, microdata, `<time>`, bylines, the URL).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset};
 use url::Url;
 
 use std::sync::LazyLock;
@@ -10,7 +10,7 @@ use regex::Regex;
 
 use super::authors::{clean_names, is_capitalised_name, squash};
 use super::blocks::write_blocks;
-use super::dates::{date_in_url, find_date_in_text, midnight, parse_date};
+use super::dates::{date_in_url, find_date_in_text, midnight_local, parse_date_local};
 use super::dom::{Dom, Tag};
 use super::body::{Base, guarded};
 use super::hints::{Boiler, Hints};
@@ -494,8 +494,8 @@ pub fn published(
     ld: &JsonLd,
     url: Option<&Url>,
     month_first: bool,
-) -> Option<DateTime<Utc>> {
-    if let Some(d) = ld.date_published.as_deref().and_then(parse_date) {
+) -> Option<DateTime<FixedOffset>> {
+    if let Some(d) = ld.date_published.as_deref().and_then(parse_date_local) {
         return Some(d);
     }
     const KEYS: &[&str] = &[
@@ -530,23 +530,25 @@ pub fn published(
         "displaydate",
         "release_date",
         "cxenseparse:recs:publishtime",
+        "uploaddate",
+        "datecreated",
     ];
     for k in KEYS {
-        if let Some(d) = facts.meta_all(k).find_map(parse_date) {
+        if let Some(d) = facts.meta_all(k).find_map(parse_date_local) {
             return Some(d);
         }
     }
-    if let Some(d) = ld.page_date.as_deref().and_then(parse_date) {
+    if let Some(d) = ld.page_date.as_deref().and_then(parse_date_local) {
         return Some(d);
     }
     // <time> and microdata: published ones first, then any.
-    let time_value = |i: usize| -> Option<DateTime<Utc>> {
+    let time_value = |i: usize| -> Option<DateTime<FixedOffset>> {
         dom.attr(i, "datetime")
             .or_else(|| dom.attr(i, "content"))
-            .and_then(parse_date)
+            .and_then(parse_date_local)
             .or_else(|| {
                 let t = collapse_ws(&dom.raw_text(i));
-                (t.chars().count() < 100).then(|| find_date_in_text(&t, month_first).map(midnight)).flatten()
+                (t.chars().count() < 100).then(|| find_date_in_text(&t, month_first).map(midnight_local)).flatten()
             })
     };
     let is_published = |i: usize| {
@@ -560,12 +562,25 @@ pub fn published(
         return Some(d);
     }
     if let Some(d) = url.and_then(|u| date_in_url(u.as_str())) {
-        return Some(midnight(d));
+        return Some(midnight_local(d));
     }
     if let Some(d) = facts.times.iter().filter(|&&i| !facts.hidden[i]).find_map(|&i| time_value(i)) {
         return Some(d);
     }
     for &i in &facts.date_hint {
+        if facts.in_boiler[i] {
+            continue;
+        }
+        for attr in ["datetime", "content", "title", "data-date"] {
+            if let Some(d) = dom.attr(i, attr).and_then(|v| {
+                let v = v.trim();
+                (v.len() >= 8 && v.bytes().next().is_some_and(|b| b.is_ascii_digit()))
+                    .then(|| parse_date_local(v))
+                    .flatten()
+            }) {
+                return Some(d);
+            }
+        }
         if facts.hidden[i] {
             continue;
         }
@@ -574,15 +589,40 @@ pub fn published(
             continue;
         }
         if let Some(d) = find_date_in_text(&t, month_first) {
-            return Some(midnight(d));
+            return Some(midnight_local(d));
         }
     }
-    if let Some(d) = ld.date_modified.as_deref().and_then(parse_date) {
+    if let Some(d) = date_near_headline(dom, facts, month_first) {
+        return Some(midnight_local(d));
+    }
+    if let Some(d) = ld.date_modified.as_deref().and_then(parse_date_local) {
         return Some(d);
     }
     ["article:modified_time", "og:updated_time", "dcterms:modified", "last-modified", "lastmod"]
         .iter()
-        .find_map(|k| facts.meta_all(k).find_map(parse_date))
+        .find_map(|k| facts.meta_all(k).find_map(parse_date_local))
+}
+
+/// A date written in short texts just before or after the page's main
+/// heading (datelines, "Published 3 May 2022", a date above the headline).
+fn date_near_headline(dom: &Dom<'_>, facts: &Facts<'_>, month_first: bool) -> Option<chrono::NaiveDate> {
+    let &h = facts.h1.iter().find(|&&i| !facts.hidden[i] && !facts.in_boiler[i])?;
+    // Text nodes: up to 10 before the heading, 80 after it.
+    let texts: Vec<usize> = (0..dom.len())
+        .filter(|&i| dom.tag(i) == Tag::Text && !facts.hidden[i] && !facts.in_boiler[i])
+        .collect();
+    let pos = texts.partition_point(|&i| i < h);
+    let from = pos.saturating_sub(10);
+    let to = (pos + 80).min(texts.len());
+    // After the heading first, then before it.
+    texts[pos..to]
+        .iter()
+        .chain(texts[from..pos].iter().rev())
+        .filter_map(|&i| {
+            let t = dom.nodes[i].text.trim();
+            (t.len() >= 6 && t.len() <= 200).then(|| find_date_in_text(t, month_first)).flatten()
+        })
+        .next()
 }
 
 /// The page's declared language: primary subtag, lower case.

@@ -29,7 +29,7 @@ mod text;
 
 use std::collections::{HashMap, HashSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, FixedOffset, Utc};
 use scraper::{ElementRef, Html, Selector};
 use serde::Serialize;
 use thiserror::Error;
@@ -50,7 +50,11 @@ pub const MIN_BODY_CHARS: usize = 200;
 pub struct Article {
     pub title: Option<String>,
     pub authors: Vec<String>,
+    /// The publication time, in UTC.
     pub published: Option<DateTime<Utc>>,
+    /// The same instant with the offset the page gave (UTC when it gave
+    /// none): its calendar day is the one a reader of the page sees.
+    pub published_local: Option<DateTime<FixedOffset>>,
     pub lang: Option<String>,
     /// Plain text, one block (paragraph, heading, list item) per paragraph,
     /// blocks separated by a blank line.
@@ -223,7 +227,8 @@ impl Extractor {
         let month_first = facts
             .html_lang
             .is_some_and(|l| l.trim().eq_ignore_ascii_case("en-us"));
-        let published = metadata::published(&dom, &facts, &ld, url, month_first);
+        let published_local = metadata::published(&dom, &facts, &ld, url, month_first);
+        let published = published_local.map(|d| d.with_timezone(&Utc));
 
         let blocks = body::extract(&body::BodyInput {
             dom: &dom,
@@ -238,6 +243,7 @@ impl Extractor {
             title,
             authors,
             published,
+            published_local,
             lang,
             body,
             warnings,
