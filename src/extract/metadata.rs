@@ -495,6 +495,27 @@ pub fn published(
     url: Option<&Url>,
     month_first: bool,
 ) -> Option<DateTime<FixedOffset>> {
+    let url_date = url.and_then(|u| date_in_url(u.as_str()));
+    let found = published_from_page(dom, facts, ld, url_date, month_first)?;
+    // A time given in UTC one day off the URL's date: the URL has the
+    // publisher's own calendar day (late evening west of Greenwich, early
+    // morning east of it).
+    if let Some(u) = url_date
+        && found.offset().local_minus_utc() == 0
+        && (found.date_naive() - u).num_days().abs() == 1
+    {
+        return Some(midnight_local(u));
+    }
+    Some(found)
+}
+
+fn published_from_page(
+    dom: &Dom<'_>,
+    facts: &Facts<'_>,
+    ld: &JsonLd,
+    url_date: Option<chrono::NaiveDate>,
+    month_first: bool,
+) -> Option<DateTime<FixedOffset>> {
     if let Some(d) = ld.date_published.as_deref().and_then(parse_date_local) {
         return Some(d);
     }
@@ -558,11 +579,11 @@ pub fn published(
                 .attr(i, "class")
                 .is_some_and(|c| { let c = c.to_ascii_lowercase(); c.contains("publish") || c.contains("entry-date") || c.contains("post-date") })
     };
+    if let Some(d) = url_date {
+        return Some(midnight_local(d));
+    }
     if let Some(d) = facts.times.iter().filter(|&&i| is_published(i)).find_map(|&i| time_value(i)) {
         return Some(d);
-    }
-    if let Some(d) = url.and_then(|u| date_in_url(u.as_str())) {
-        return Some(midnight_local(d));
     }
     if let Some(d) = facts.times.iter().filter(|&&i| !facts.hidden[i]).find_map(|&i| time_value(i)) {
         return Some(d);
