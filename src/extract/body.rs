@@ -58,7 +58,7 @@ struct Flags {
 /// metadata, to tell boilerplate boxes from wrappers).
 pub struct Base {
     /// Collapsed text length of text nodes; of elements, their visible subtree.
-    raw_len: Vec<u32>,
+    pub raw_len: Vec<u32>,
     /// Commas of text nodes.
     commas: Vec<u32>,
     /// Some ancestor is a `table` or `code` (Readability keeps those).
@@ -236,13 +236,13 @@ fn re(s: &str) -> Regex {
 /// "Read more: ..." and its translations: a pointer to another article.
 static READ_MORE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:read more|read also|also read|see also|related(?: articles?| stories| content| posts| coverage| reading)?|more on this(?: story)?|recommended|lea (?:también|más|además)|lee (?:también|más)|le puede interesar|te puede interesar|también te puede interesar|mire|ver también|lesen sie (?:auch|mehr|hier)|mehr zum thema|mehr dazu|mehr zu|auch interessant|das könnte sie auch interessieren|das könnte dich auch interessieren|schon gelesen|weiterlesen|weitere artikel|zum thema|czytaj (?:więcej|też|także|również)|zobacz (?:też|także|również)|dowiedz się więcej|(?:à )?lire aussi|à lire également|voir aussi|sur le même sujet|leia (?:também|mais)|veja também|leggi anche|vedi anche)\s*[:.!?…-]?",
+        r"(?i)^(?:read more|read also|also read|see also|related(?: articles?| stories| content| posts| coverage| reading)?|more on this(?: story)?|recommended|lea (?:también|más|además)|lee (?:también|más)|le puede interesar|te puede interesar|también te puede interesar|mire|ver también|lesen sie (?:auch|mehr|hier)|mehr zum thema|mehr dazu|mehr zu|auch interessant|das könnte sie auch interessieren|das könnte dich auch interessieren|schon gelesen|weiterlesen|weitere artikel|zum thema|czytaj (?:więcej|też|także|również)|zobacz (?:też|także|również)|dowiedz się więcej|(?:à )?lire aussi|à lire également|voir aussi|sur le même sujet|leia (?:também|mais)|veja também|leggi anche|vedi anche)\b\s*[:.!?…-]?",
     )
 });
 /// Picture credits and copyright lines.
 static CREDIT: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:(?:foto|fotos|photo|photos|bild|bilder|image|images|picture|credit|credits|crédits?(?: photos?)?|titelbild|bildquelle|quelle|source|fuente|źródło|zdjęcie|fot)\s*:|©|\(c\)\s|copyright|all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados)",
+        r"(?i)^(?:(?:foto|fotos|photo|photos|bild|bilder|image|images|picture|credit|credits|crédits?(?: photos?)?|titelbild|bildquelle|quelle|source|fuente|źródło|zdjęcie|fot)\s*:|©|\(c\)\s|copyright\b|all rights reserved|alle rechte vorbehalten|tous droits réservés|todos los derechos reservados)",
     )
 });
 

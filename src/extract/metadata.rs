@@ -42,6 +42,8 @@ pub struct Facts<'d> {
     /// Inside a comment section, related-articles box, navigation, form or
     /// other boilerplate (not where the article's byline is).
     pub in_boiler: Vec<bool>,
+    /// Collapsed text length of each node's visible subtree.
+    pub text_len: Vec<u32>,
 }
 
 /// Collects the facts in one pass.
@@ -49,6 +51,7 @@ pub fn collect<'d>(dom: &'d Dom<'_>, hints: &[Hints], base: &Base) -> Facts<'d> 
     let mut f = Facts {
         hidden: vec![false; dom.len()],
         in_boiler: vec![false; dom.len()],
+        text_len: base.raw_len.clone(),
         ..Facts::default()
     };
     for (i, n) in dom.nodes.iter().enumerate() {
@@ -413,7 +416,7 @@ pub fn authors(
     }
     // Byline-looking elements: the first that yields names.
     for &i in &facts.byline {
-        if facts.hidden[i] || facts.in_boiler[i] {
+        if facts.hidden[i] || facts.in_boiler[i] || facts.text_len[i] > 150 {
             continue;
         }
         let t = lines_of(dom, i);
@@ -443,6 +446,7 @@ static BYLINE_START: LazyLock<Regex> = LazyLock::new(|| {
 /// Names from a short text that starts with a byline word, in document
 /// order: "By A and B", "Von A", "Text: A".
 fn text_byline(dom: &Dom<'_>, facts: &Facts<'_>, site_names: &[String]) -> Vec<String> {
+    let mut tries = 0;
     for i in 0..dom.len() {
         if dom.tag(i) != Tag::Text || facts.hidden[i] || facts.in_boiler[i] {
             continue;
@@ -450,6 +454,10 @@ fn text_byline(dom: &Dom<'_>, facts: &Facts<'_>, site_names: &[String]) -> Vec<S
         let t = dom.nodes[i].text.trim();
         if t.is_empty() || t.len() > 200 || !BYLINE_START.is_match(t) {
             continue;
+        }
+        tries += 1;
+        if tries > 50 {
+            break;
         }
         // The smallest enclosing element whose text is still short, not a
         // heading or a link list.
@@ -459,7 +467,7 @@ fn text_byline(dom: &Dom<'_>, facts: &Facts<'_>, site_names: &[String]) -> Vec<S
             if dom.tag(e).is_heading() || matches!(dom.tag(e), Tag::Title | Tag::Body | Tag::Html) {
                 break;
             }
-            let len = collapse_ws(&dom.raw_text(e)).chars().count();
+            let len = facts.text_len[e] as usize;
             if len > 120 {
                 break;
             }
