@@ -98,20 +98,36 @@ pub fn extract(input: &BodyInput<'_, '_>, base: &Base) -> Vec<String> {
             clean_conditionally: false,
         },
     ];
+    let title_heading = find_title_heading(input, base);
     let mut best: Vec<String> = Vec::new();
     let mut best_len = 0usize;
     for flags in attempts {
-        let blocks = attempt(input, base, flags);
+        let blocks = attempt(input, base, flags, title_heading);
         let len: usize = blocks.iter().map(|b| b.chars().count()).sum();
-        if len >= CHAR_THRESHOLD {
-            return blocks;
-        }
-        if len > best_len {
+        // A later attempt has fewer filters: take it only when it finds
+        // much more text (the article was filtered away), not when it merely
+        // adds the boilerplate around a short article.
+        if best.is_empty() || len > best_len * 2 {
             best_len = len;
             best = blocks;
         }
+        if best_len >= CHAR_THRESHOLD {
+            break;
+        }
     }
     best
+}
+
+/// The first visible `h1`/`h2` that repeats the title.
+fn find_title_heading(input: &BodyInput<'_, '_>, base: &Base) -> Option<usize> {
+    let title = input.title?;
+    let dom = input.dom;
+    (0..dom.len()).find(|&i| {
+        matches!(dom.tag(i), Tag::H1 | Tag::H2)
+            && base.raw_len[i] > 0
+            && base.raw_len[i] < 1000
+            && similarity(title, &dom.raw_text(i)) > 0.75
+    })
 }
 
 /// Computes the attempt-independent facts.
@@ -188,10 +204,18 @@ struct Attempt<'x> {
     candidates: Vec<usize>,
     /// The heading that repeats the title (removed from the text).
     title_heading: Option<usize>,
+    /// Removed only for a Readability "unlikely" class name (the standfirst
+    /// may sit in a `div class="header"`).
+    unlikely_only: Vec<bool>,
     base: &'x Base,
 }
 
-fn attempt(input: &BodyInput<'_, '_>, base: &Base, flags: Flags) -> Vec<String> {
+fn attempt(
+    input: &BodyInput<'_, '_>,
+    base: &Base,
+    flags: Flags,
+    title_heading: Option<usize>,
+) -> Vec<String> {
     let dom = input.dom;
     let n = dom.len();
     let mut a = Attempt {
@@ -205,7 +229,8 @@ fn attempt(input: &BodyInput<'_, '_>, base: &Base, flags: Flags) -> Vec<String> 
         scores: vec![0.0; n],
         inited: vec![false; n],
         candidates: Vec::new(),
-        title_heading: None,
+        title_heading,
+        unlikely_only: vec![false; n],
         base,
     };
     remove_pass(input, &mut a, flags);
@@ -224,6 +249,14 @@ fn attempt(input: &BodyInput<'_, '_>, base: &Base, flags: Flags) -> Vec<String> 
         with_lead(dom, &a, roots)
     };
     let mut cut = a.removed.clone();
+    // A standfirst taken from a box removed for its class name only.
+    for &r in &roots {
+        if a.unlikely_only[r] {
+            for c in &mut cut[r..dom.end(r)] {
+                *c = false;
+            }
+        }
+    }
     prep(input, &a, &roots, &mut cut, flags);
     filter_blocks(write_blocks_detailed(dom, &roots, &cut))
 }
@@ -277,8 +310,6 @@ fn filter_blocks(blocks: Vec<Block>) -> Vec<String> {
 fn remove_pass(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) {
     let dom = input.dom;
     let n = dom.len();
-    let mut title_header_removed = false;
-    a.title_heading = None;
     let mut i = 0;
     while i < n {
         let node = &dom.nodes[i];
@@ -292,17 +323,20 @@ fn remove_pass(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) {
             || h.hidden
             || input.rule_removed.get(i).copied().unwrap_or(false)
             || matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer | Tag::Figcaption)
-            || h.boiler.is_some_and(|b| b.is_strong()) && !guarded(a.base, i, h);
+            || h.boiler.is_some_and(|b| b.is_strong()) && !guarded(a.base, i, h)
+            || Some(i) == a.title_heading;
+        let mut unlikely_only = false;
         if !remove && flags.strip_unlikely && tag != Tag::Body {
             if h.bad_role {
-                remove = true;
-            } else if h.unlikely && tag != Tag::A && !a.base.in_table_or_code[i] {
                 remove = true;
             } else if let Some(b) = h.boiler
                 && !guarded(a.base, i, h)
                 && !(b == Boiler::Navigation && tag == Tag::A)
             {
                 remove = true;
+            } else if h.unlikely && tag != Tag::A && !a.base.in_table_or_code[i] {
+                remove = true;
+                unlikely_only = true;
             }
         }
         if !remove && h.byline && !h.article_body {
@@ -311,22 +345,15 @@ fn remove_pass(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) {
                 remove = true;
             }
         }
-        if !remove
-            && !title_header_removed
-            && matches!(tag, Tag::H1 | Tag::H2)
-            && let Some(t) = input.title
-        {
-            let text = dom.raw_text(i);
-            if !text.trim().is_empty() && similarity(t, &text) > 0.75 {
-                remove = true;
-                title_header_removed = true;
-                a.title_heading = Some(i);
-            }
-        }
         if remove {
             let end = dom.end(i);
             for r in &mut a.removed[i..end] {
                 *r = true;
+            }
+            if unlikely_only {
+                for r in &mut a.unlikely_only[i..end] {
+                    *r = true;
+                }
             }
             i = end;
         } else {
@@ -648,7 +675,7 @@ fn with_lead(dom: &Dom<'_>, a: &Attempt<'_>, mut roots: Vec<usize>) -> Vec<usize
     let mut total = 0u32;
     let mut i = dom.end(h);
     while i < first {
-        if a.removed[i] {
+        if a.removed[i] && !a.unlikely_only[i] {
             i = dom.end(i);
             continue;
         }
@@ -657,10 +684,11 @@ fn with_lead(dom: &Dom<'_>, a: &Attempt<'_>, mut roots: Vec<usize>) -> Vec<usize
             i += 1; // an ancestor of the container: look inside
             continue;
         }
-        let leafish = !a.has_block_desc[i] && (t == Tag::P || t == Tag::Div || t == Tag::Section || t == Tag::Span || t == Tag::Strong || t == Tag::B || t == Tag::Em);
+        let (block_desc, len, link_len) = local_stats(dom, a.base, i);
+        let leafish = !block_desc
+            && matches!(t, Tag::P | Tag::Div | Tag::Section | Tag::Span | Tag::Strong | Tag::B | Tag::Em);
         if leafish {
-            let len = a.text_len[i];
-            if len >= 50 && a.link_density(i) < 0.3 {
+            if len >= 50 && (link_len as f64) < 0.3 * len as f64 {
                 lead.push(i);
                 total += len;
             }
@@ -674,6 +702,30 @@ fn with_lead(dom: &Dom<'_>, a: &Attempt<'_>, mut roots: Vec<usize>) -> Vec<usize
     }
     lead.append(&mut roots);
     lead
+}
+
+/// For a small subtree: whether it has block descendants, its text length
+/// and the length of its link text.
+fn local_stats(dom: &Dom<'_>, base: &Base, i: usize) -> (bool, u32, u32) {
+    let end = dom.end(i);
+    let mut block = false;
+    let mut link = 0u32;
+    let mut j = i + 1;
+    while j < end {
+        let t = dom.tag(j);
+        if t.is_invisible() {
+            j = dom.end(j);
+            continue;
+        }
+        block |= is_div_to_p_block(t);
+        if t == Tag::A {
+            link += base.raw_len[j];
+            j = dom.end(j);
+            continue;
+        }
+        j += 1;
+    }
+    (block, base.raw_len[i], link)
 }
 
 /// Aggregates over the kept part of a subtree, for conditional cleaning.
@@ -775,7 +827,13 @@ fn prep(input: &BodyInput<'_, '_>, a: &Attempt<'_>, roots: &[usize], cut: &mut [
                     agg[i].text = a.base.raw_len[i];
                     agg[i].commas = a.base.commas[i];
                 }
-                if t == tag && should_clean(input, a, i, &agg[i], &anc_protect, &anc_figure, &data_table, flags) {
+                // A text-only div is a paragraph to Readability (it was
+                // turned into a <p> while scoring).
+                let as_p = t == Tag::Div && a.as_p[i];
+                if t == tag
+                    && !as_p
+                    && should_clean(input, a, i, &agg[i], &anc_protect, &anc_figure, &data_table, flags)
+                {
                     mark(cut, i);
                     continue;
                 }
@@ -797,12 +855,18 @@ fn prep(input: &BodyInput<'_, '_>, a: &Attempt<'_>, roots: &[usize], cut: &mut [
                 } else {
                     x.link
                 };
-                y.p += x.p + u32::from(t == Tag::P);
+                // Loose text in a div is wrapped in a <p> by Readability.
+                let loose = t == Tag::Text && dom.tag(p) == Tag::Div && x.text > 0;
+                y.p += x.p + u32::from(t == Tag::P || as_p || loose);
                 y.img += x.img + u32::from(t == Tag::Img);
                 y.li += x.li + u32::from(t == Tag::Li);
                 y.input += x.input + u32::from(t == Tag::Input);
                 y.heading_text += if t.is_heading() { x.text } else { x.heading_text };
-                y.textish_text += if is_textish(t) { x.text } else { x.textish_text };
+                y.textish_text += if is_textish(t) || loose {
+                    x.text
+                } else {
+                    x.textish_text
+                };
                 y.list_text += if matches!(t, Tag::Ul | Tag::Ol) {
                     x.text
                 } else {

@@ -272,6 +272,30 @@ pub fn html_fragment_to_text(html: &str) -> String {
 mod tests {
     use super::*;
 
+    fn ex(html: &str) -> Article {
+        Extractor::default().extract(html, None)
+    }
+
+    fn ex_url(html: &str, url: &str) -> Article {
+        Extractor::default().extract(html, Url::parse(url).ok().as_ref())
+    }
+
+    /// A page whose article is `body` (HTML), with `head` in <head> and
+    /// `around` before the article.
+    fn page(head: &str, around: &str, body: &str) -> String {
+        format!(
+            "<!DOCTYPE html><html><head>{head}</head><body>{around}<article><div class=\"entry-content\">{body}</div></article></body></html>"
+        )
+    }
+
+    const PARAS: &str = "<p>The first paragraph of the article is long enough to be scored, with a comma, and another one, so it counts.</p>\
+        <p>The second paragraph carries on with the story, adding detail, quotes and context, as articles do.</p>\
+        <p>The third paragraph ends the story with a last thought, and a final comma, before the boilerplate starts.</p>";
+
+    fn day(d: Option<DateTime<Utc>>) -> String {
+        d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+    }
+
     #[test]
     fn article_basics() {
         let html = r#"<html lang="en"><head><title>Big news - Site</title>
@@ -281,7 +305,7 @@ mod tests {
             </head><body><nav>Home | About</nav>
             <article><h1>Big news</h1><p>First paragraph.</p><p>Second <b>bold</b> one.</p>
             <script>var x=1;</script></article><footer>(c) Site</footer></body></html>"#;
-        let a = Extractor::default().extract(html, None);
+        let a = ex(html);
         assert_eq!(a.title.as_deref(), Some("Big news"));
         assert_eq!(a.authors, vec!["Jane Roe"]);
         assert_eq!(a.lang.as_deref(), Some("en"));
@@ -289,21 +313,241 @@ mod tests {
             crate::timefmt::to_db(a.published.unwrap()),
             "2018-06-14T08:00:00Z"
         );
+        assert_eq!(
+            a.published_local.unwrap().to_rfc3339(),
+            "2018-06-14T10:00:00+02:00"
+        );
         assert_eq!(a.body, "First paragraph.\n\nSecond bold one.");
+        assert!(a.warnings.is_empty());
     }
 
+    // --- authors: one test per source -------------------------------------
+
     #[test]
-    fn json_ld_graph_authors() {
+    fn authors_from_json_ld_graph_person_array() {
         let html = r#"<html><head><script type="application/ld+json">
             {"@graph":[{"@type":"WebPage"},{"@type":"NewsArticle","datePublished":"2020-01-02",
             "author":[{"@type":"Person","name":"A One"},{"@type":"Person","name":"B Two"}]}]}
             </script></head><body><div><p>x</p></div></body></html>"#;
-        let a = Extractor::default().extract(html, None);
+        let a = ex(html);
         assert_eq!(a.authors, vec!["A One", "B Two"]);
-        assert_eq!(
-            crate::timefmt::to_db(a.published.unwrap()),
-            "2020-01-02T00:00:00Z"
+        assert_eq!(day(a.published), "2020-01-02");
+    }
+
+    #[test]
+    fn authors_from_meta_tags() {
+        let a = ex(&page(r#"<meta name="author" content="By Jane Roe and John Doe">"#, "", PARAS));
+        assert_eq!(a.authors, vec!["Jane Roe", "John Doe"]);
+        // article:author holding a URL is skipped; dc:creator wins over author.
+        let a = ex(&page(
+            r#"<meta property="article:author" content="https://facebook.com/x"><meta name="author" content="Site Team"><meta property="dc:creator" content="Ann Lee">"#,
+            "",
+            PARAS,
+        ));
+        assert_eq!(a.authors, vec!["Ann Lee"]);
+    }
+
+    #[test]
+    fn authors_from_microdata_and_rel_author() {
+        let a = ex(&page(
+            "",
+            r#"<div itemprop="author" itemscope><span itemprop="name">Mia Wong</span>, Staff Writer</div>"#,
+            PARAS,
+        ));
+        assert_eq!(a.authors, vec!["Mia Wong"]);
+        let a = ex(&page("", r#"<p>Posted by <a rel="author" href="/u/k">Karl Berg</a></p>"#, PARAS));
+        assert_eq!(a.authors, vec!["Karl Berg"]);
+    }
+
+    #[test]
+    fn authors_from_byline_elements_and_text() {
+        for (byline, want) in [
+            (r#"<div class="byline">By Ann Lee, Staff Writer</div>"#, vec!["Ann Lee"]),
+            (r#"<div class="author">Ann Lee | Editor-in-Chief</div>"#, vec!["Ann Lee"]),
+            (r#"<span class="byline">By Ann Lee and Bo Chen, June 3, 2021</span>"#, vec!["Ann Lee", "Bo Chen"]),
+            (r#"<p><i>Von Heike Buchter</i></p>"#, vec!["Heike Buchter"]),
+            (r#"<div class="x"><span>By</span> <span><a href="/a">Alex Roe</a></span></div>"#, vec!["Alex Roe"]),
+        ] {
+            let a = ex(&page("", byline, PARAS));
+            assert_eq!(a.authors, want, "{byline}");
+            assert!(!a.body.contains("Staff Writer") && !a.body.starts_with("By"), "{byline}: {}", a.body);
+        }
+    }
+
+    #[test]
+    fn authors_not_taken_from_comments() {
+        let html = page(
+            "",
+            "",
+            &format!("{PARAS}<div id=\"comments\"><div class=\"comment-author\">Troll McTroll</div><p>Nice article, I think, and more words here.</p></div>"),
         );
+        assert!(ex(&html).authors.is_empty());
+    }
+
+    // --- title -------------------------------------------------------------
+
+    #[test]
+    fn title_sources() {
+        // og:title with the site name, and an h1 that agrees with it.
+        let a = ex(&page(
+            r#"<title>Big Story | The Paper</title><meta property="og:site_name" content="The Paper"><meta property="og:title" content="Big Story | The Paper">"#,
+            "<h1>Big Story</h1>",
+            PARAS,
+        ));
+        assert_eq!(a.title.as_deref(), Some("Big Story"));
+        // A logo h1 does not win over the metadata.
+        let a = ex(&page(
+            r#"<meta property="og:title" content="Markets fall on rate fears">"#,
+            r#"<h1 class="logo">The Paper</h1>"#,
+            PARAS,
+        ));
+        assert_eq!(a.title.as_deref(), Some("Markets fall on rate fears"));
+        // JSON-LD headline.
+        let a = ex(&page(
+            r#"<script type="application/ld+json">{"@type":"BlogPosting","headline":"From JSON-LD"}</script>"#,
+            "",
+            PARAS,
+        ));
+        assert_eq!(a.title.as_deref(), Some("From JSON-LD"));
+        // <title> with the site suffix removed (site from the URL).
+        let a = ex_url(
+            &page("<title>Council votes on budget - examplenews</title>", "", PARAS),
+            "https://www.examplenews.com/x",
+        );
+        assert_eq!(a.title.as_deref(), Some("Council votes on budget"));
+        // The heading that repeats the title is not body text.
+        let a = ex(&page("<title>Big Story</title>", "", &format!("<h1>Big Story</h1>{PARAS}")));
+        assert!(a.body.starts_with("The first paragraph"), "{}", a.body);
+    }
+
+    // --- dates ---------------------------------------------------------------
+
+    #[test]
+    fn date_sources() {
+        let cases: Vec<(String, Option<&str>, &str)> = vec![
+            (
+                page(r#"<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2021-03-04T05:06:07Z"}</script>"#, "", PARAS),
+                None,
+                "2021-03-04",
+            ),
+            (page(r#"<meta property="article:published_time" content="2021-03-05T10:00:00+01:00">"#, "", PARAS), None, "2021-03-05"),
+            (page(r#"<meta name="dc.date" content="2021-03-06">"#, "", PARAS), None, "2021-03-06"),
+            (page("", r#"<time datetime="2021-03-07T08:00:00Z" pubdate>March 7</time>"#, PARAS), None, "2021-03-07"),
+            (page("", "", PARAS), Some("https://x.example/2021/03/08/story"), "2021-03-08"),
+            (page("", r#"<h1>Headline</h1><p class="x">Published 9 March 2021</p>"#, PARAS), None, "2021-03-09"),
+            (page("", r#"<span class="date">10.03.2021, 12:00 Uhr</span>"#, PARAS), None, "2021-03-10"),
+        ];
+        for (html, url, want) in cases {
+            let a = match url {
+                Some(u) => ex_url(&html, u),
+                None => ex(&html),
+            };
+            assert_eq!(day(a.published), want, "{html}");
+        }
+    }
+
+    #[test]
+    fn utc_date_one_day_off_the_url_takes_the_url_day() {
+        let html = page(r#"<meta property="article:published_time" content="2020-02-25T02:25:54+00:00">"#, "", PARAS);
+        let a = ex_url(&html, "https://x.example/2020/02/24/story/");
+        assert_eq!(day(a.published), "2020-02-24");
+    }
+
+    // --- language --------------------------------------------------------------
+
+    #[test]
+    fn language_sources() {
+        let a = ex(&format!("<html lang=\"de-AT\"><body>{PARAS}</body></html>"));
+        assert_eq!(a.lang.as_deref(), Some("de"));
+        let a = ex(&format!("<html><head><meta http-equiv=\"content-language\" content=\"fr\"></head><body>{PARAS}</body></html>"));
+        assert_eq!(a.lang.as_deref(), Some("fr"));
+        let german = "<p>Die Bundesregierung hat am Mittwoch beschlossen, dass die neuen Regeln für die Sicherheit der Netze schon im nächsten Jahr gelten sollen. Die Unternehmen müssen sich darauf einstellen.</p>";
+        let a = ex(&format!("<html><body><article>{german}{german}</article></body></html>"));
+        assert_eq!(a.lang.as_deref(), Some("de"));
+    }
+
+    // --- boilerplate classes ------------------------------------------------------
+
+    #[test]
+    fn boilerplate_is_not_body() {
+        let boxes = [
+            ("nav", r#"<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/about">About us and the whole team</a></nav>"#),
+            ("header", r#"<header class="site-header"><a href="/">The Paper</a><ul class="menu"><li><a href="/a">Section A link</a></li><li><a href="/b">Section B link</a></li></ul></header>"#),
+            ("footer", r#"<footer><p>Imprint, privacy policy, terms and conditions of the whole site, all in one footer.</p></footer>"#),
+            ("aside", r#"<aside><p>A sidebar paragraph, with commas, that is long enough to look like text.</p></aside>"#),
+            ("form", r#"<form class="search-form"><label>Search the site</label><input name="q"><button>Go</button></form>"#),
+            ("comments", r#"<div id="comments"><h3>12 comments</h3><div class="comment"><p>I disagree with this article, strongly, and here is why it is all wrong.</p></div></div>"#),
+            ("share", r#"<div class="share-buttons"><a href="https://twitter.com/share">Share on Twitter</a> <a href="https://facebook.com/share">Share on Facebook</a></div>"#),
+            ("follow", r#"<div class="follow-us"><p>Follow us on social media for more stories like this one, every day.</p></div>"#),
+            ("newsletter", r#"<div class="newsletter-signup"><p>Get the best stories in your inbox every morning, free, with our daily newsletter.</p><input type="email"><button>Sign up</button></div>"#),
+            ("cookie", r#"<div id="cookie-consent"><p>We use cookies to improve your experience, and by continuing you accept them.</p><button>OK</button></div>"#),
+            ("related", r#"<div class="related-posts"><h3>Related articles</h3><ul><li><a href="/1">Another story about something else entirely</a></li><li><a href="/2">Yet another story, with a comma</a></li></ul></div>"#),
+            ("author bio", r#"<div class="author-bio"><p>Jane Roe is a senior correspondent who has covered security, policy, and technology for two decades.</p></div>"#),
+            ("about the author", r#"<section class="about-the-author"><h3>About the Author</h3><p>Jane Roe writes about things, places, and people, for many publications.</p></section>"#),
+            ("read more", r#"<p>Read more: <a href="/other">Another story about a completely different subject</a></p>"#),
+            ("caption", r#"<figure><img src="a.jpg"><figcaption>Photo: Jane Roe / Agency, taken in the city centre</figcaption></figure>"#),
+        ];
+        for (name, html) in boxes {
+            let doc = page("", "", &format!("{PARAS}{html}"));
+            let a = ex(&doc);
+            let want = "The first paragraph of the article is long enough to be scored, with a comma, and another one, so it counts.\n\nThe second paragraph carries on with the story, adding detail, quotes and context, as articles do.\n\nThe third paragraph ends the story with a last thought, and a final comma, before the boilerplate starts.";
+            assert_eq!(a.body, want, "{name}");
+            // Boxes around the article are not body either.
+            let doc = format!("<html><body>{html}<article>{PARAS}</article>{html}</body></html>");
+            assert_eq!(ex(&doc).body, want, "{name} around the article");
+        }
+    }
+
+    #[test]
+    fn wrapper_with_boilerplate_class_is_kept() {
+        // WordPress puts tag-* and comment classes on the article element.
+        let many = PARAS.repeat(3);
+        let html = format!(
+            "<html><body><article class=\"post tag-politics comments-open has-sidebar\">{many}</article><div class=\"sidebar\"><p>Other things, and more other things, in the sidebar area.</p></div></body></html>"
+        );
+        let a = ex(&html);
+        assert!(a.body.starts_with("The first paragraph"), "{}", a.body);
+        assert_eq!(a.body.matches("The third paragraph").count(), 3);
+        assert!(!a.body.contains("Other things"));
+    }
+
+    #[test]
+    fn lists_tables_quotes_keep_their_text_in_order() {
+        let html = page(
+            "",
+            "",
+            &format!(
+                "{PARAS}<h2>Details</h2><ul><li>First point, with detail</li><li>Second point</li></ul>\
+                 <blockquote><p>A quoted statement, from someone.</p></blockquote>\
+                 <table><tr><th>Year</th><th>Cases</th></tr><tr><td>2020</td><td>41</td></tr></table>\
+                 <p>Closing words of the article, after the table, with a comma.</p>"
+            ),
+        );
+        let a = ex(&html);
+        let tail: Vec<&str> = a.body.split("\n\n").skip(3).collect();
+        assert_eq!(
+            tail,
+            vec![
+                "Details",
+                "First point, with detail",
+                "Second point",
+                "A quoted statement, from someone.",
+                "Year | Cases",
+                "2020 | 41",
+                "Closing words of the article, after the table, with a comma."
+            ]
+        );
+    }
+
+    #[test]
+    fn standfirst_next_to_the_headline_is_kept() {
+        let html = format!(
+            "<html><head><title>Big Story</title></head><body><div class=\"header\"><h1>Big Story</h1>\
+             <p class=\"teaser\">The lead paragraph sums the story up in one long sentence for the reader.</p></div>\
+             <div class=\"article-body\">{PARAS}</div></body></html>"
+        );
+        let a = ex(&html);
+        assert!(a.body.starts_with("The lead paragraph sums"), "{}", a.body);
     }
 
     #[test]
@@ -313,15 +557,19 @@ mod tests {
             body: Some("div.story".into()),
             remove: vec!["div.ad".into()],
             authors: Some("span.who".into()),
-            title: None,
+            title: Some("h2.headline".into()),
         }];
         let ex = Extractor::new(&rules).unwrap();
-        let html = r#"<body><article><p>wrong</p></article><div class="story"><p>right</p>
+        let html = r#"<body><h2 class="headline">Rule title</h2><article><p>wrong</p></article><div class="story"><p>right</p>
             <div class="ad">buy</div></div><span class="who">Ann Lee</span></body>"#;
         let url = Url::parse("https://www.example.com/x").unwrap();
         let a = ex.extract(html, Some(&url));
         assert_eq!(a.body, "right");
         assert_eq!(a.authors, vec!["Ann Lee"]);
+        assert_eq!(a.title.as_deref(), Some("Rule title"));
+        // Other hosts are not affected.
+        let other = Url::parse("https://other.org/x").unwrap();
+        assert_eq!(ex.extract(html, Some(&other)).authors, Vec::<String>::new());
         let bad = vec![SiteRuleConfig {
             host: "x.org".into(),
             body: Some("div[".into()),
@@ -338,18 +586,35 @@ mod tests {
     #[test]
     fn densest_block_without_article() {
         let html = "<body><div><p>short</p></div><div id=c><p>one long paragraph of text</p><p>and another</p></div></body>";
-        let a = Extractor::default().extract(html, None);
+        let a = ex(html);
         assert_eq!(a.body, "one long paragraph of text\n\nand another");
     }
 
     #[test]
-    fn deep_nesting_does_not_overflow() {
-        let mut html = String::from("<html><body>");
-        for _ in 0..2_000 {
-            html.push_str("<div>");
-        }
-        html.push_str("<p>deep</p>");
-        let a = Extractor::default().extract(&html, None);
+    fn hostile_shapes_complete() {
+        // Deep nesting: flattened by the pre-pass, text kept, a warning.
+        let html = format!("<html><body>{}<p>deep</p>", "<div>".repeat(20_000));
+        let a = ex(&html);
         assert!(a.body.contains("deep"));
+        assert_eq!(a.warnings.len(), 1);
+        // Empty and garbage input.
+        assert_eq!(ex("").body, "");
+        let garbage: String = (0..5000u32).filter_map(|i| char::from_u32((i * 7919) % 0x3000)).collect();
+        let _ = ex(&garbage);
+        let _ = ex("<<<&&&<!--<script><svg><table><td><li><a href='");
+    }
+
+    #[test]
+    fn fragments_and_block_text() {
+        assert_eq!(
+            html_fragment_to_text("<p>One &amp; <b>two</b></p><ul><li>three</li></ul><script>x</script>"),
+            "One & two\n\nthree"
+        );
+        let doc = Html::parse_document("<div id=a><p>keep</p><p id=b>drop</p></div>");
+        let sel = Selector::parse("#a").unwrap();
+        let root = doc.select(&sel).next().unwrap();
+        let drop = Selector::parse("#b").unwrap();
+        let removed: Vec<ego_tree::NodeId> = doc.select(&drop).map(|e| e.id()).collect();
+        assert_eq!(block_text(root, &removed), "keep");
     }
 }
