@@ -74,6 +74,27 @@ fn seed_article_page_gives_its_body_and_author() {
 }
 
 #[test]
+fn fixture_pages_give_their_bodies_in_one_run() {
+    let names = ["blog-wordpress", "news-de", "darkreading-kaspersky"];
+    let pages: Vec<PathBuf> = names.iter().map(|n| fixture(&format!("{n}.html"))).collect();
+    let args: Vec<&str> = pages.iter().map(|p| path_str(p)).collect();
+    let out = extract(&args, &[]);
+    assert_eq!(out.len(), names.len());
+    for (n, o) in names.iter().zip(&out) {
+        let want = std::fs::read_to_string(fixture(&format!("{n}.body.txt"))).expect("fixture");
+        assert_eq!(o["body"].as_str().expect("body"), want.trim(), "{n}");
+    }
+    // WordPress: byline element, date with its offset (stored in UTC).
+    assert_eq!(out[0]["authors"], serde_json::json!(["Sam Rivera"]));
+    assert_eq!(out[0]["published"], "2024-03-02T14:15:00Z");
+    assert_eq!(out[0]["title"], "Why the procurement rules changed");
+    // German news: JSON-LD names an organisation, the byline two people.
+    assert_eq!(out[1]["authors"], serde_json::json!(["Anna Schäfer", "Jonas Weber"]));
+    assert_eq!(out[1]["lang"], "de");
+    assert_eq!(out[1]["published"], "2023-10-18T15:45:00Z");
+}
+
+#[test]
 fn url_from_the_evaluation_map_and_errors_per_file() {
     let dir = tempfile::tempdir().expect("tempdir");
     let page = dir.path().join("p.html");

@@ -257,6 +257,23 @@ fn attempt(
             }
         }
     }
+    // Inside the container, what comes before the headline (kicker,
+    // breadcrumbs, category, date line) is not the article's text.
+    if let Some(h) = a.title_heading
+        && let Some(&r) = roots.iter().find(|&&r| r < h && h < dom.end(r))
+    {
+        let mut j = r + 1;
+        while j < h {
+            if dom.end(j) <= h {
+                for c in &mut cut[j..dom.end(j)] {
+                    *c = true;
+                }
+                j = dom.end(j);
+            } else {
+                j += 1;
+            }
+        }
+    }
     prep(input, &a, &roots, &mut cut, flags);
     filter_blocks(write_blocks_detailed(dom, &roots, &cut))
 }
