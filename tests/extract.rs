@@ -18,7 +18,9 @@ fn fixture(name: &str) -> PathBuf {
 fn extract(args: &[&str], envs: &[(&str, &str)]) -> Vec<Value> {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut cmd = Command::cargo_bin("secwire").expect("binary");
-    cmd.current_dir(dir.path()).env_remove("SECWIRE_CONFIG").arg("extract");
+    cmd.current_dir(dir.path())
+        .env_remove("SECWIRE_CONFIG")
+        .arg("extract");
     for (k, v) in envs {
         cmd.env(k, v);
     }
@@ -76,7 +78,10 @@ fn seed_article_page_gives_its_body_and_author() {
 #[test]
 fn fixture_pages_give_their_bodies_in_one_run() {
     let names = ["blog-wordpress", "news-de", "darkreading-kaspersky"];
-    let pages: Vec<PathBuf> = names.iter().map(|n| fixture(&format!("{n}.html"))).collect();
+    let pages: Vec<PathBuf> = names
+        .iter()
+        .map(|n| fixture(&format!("{n}.html")))
+        .collect();
     let args: Vec<&str> = pages.iter().map(|p| path_str(p)).collect();
     let out = extract(&args, &[]);
     assert_eq!(out.len(), names.len());
@@ -89,7 +94,10 @@ fn fixture_pages_give_their_bodies_in_one_run() {
     assert_eq!(out[0]["published"], "2024-03-02T14:15:00Z");
     assert_eq!(out[0]["title"], "Why the procurement rules changed");
     // German news: JSON-LD names an organisation, the byline two people.
-    assert_eq!(out[1]["authors"], serde_json::json!(["Anna Schäfer", "Jonas Weber"]));
+    assert_eq!(
+        out[1]["authors"],
+        serde_json::json!(["Anna Schäfer", "Jonas Weber"])
+    );
     assert_eq!(out[1]["lang"], "de");
     assert_eq!(out[1]["published"], "2023-10-18T15:45:00Z");
 }
@@ -107,7 +115,8 @@ fn url_from_the_evaluation_map_and_errors_per_file() {
     let page_s = path_str(&page).to_string();
     std::fs::write(
         &map,
-        serde_json::json!({ page_s.clone(): "https://news.example.com/2019/10/18/story.html" }).to_string(),
+        serde_json::json!({ page_s.clone(): "https://news.example.com/2019/10/18/story.html" })
+            .to_string(),
     )
     .expect("write");
     let missing = dir.path().join("missing.html");
@@ -117,11 +126,22 @@ fn url_from_the_evaluation_map_and_errors_per_file() {
     );
     assert_eq!(out.len(), 2);
     assert_eq!(out[0]["file"], path_str(&missing));
-    assert!(out[0]["error"].as_str().is_some_and(|e| e.contains("cannot read")));
-    assert_eq!(out[1]["url"], "https://news.example.com/2019/10/18/story.html");
+    assert!(
+        out[0]["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("cannot read"))
+    );
+    assert_eq!(
+        out[1]["url"],
+        "https://news.example.com/2019/10/18/story.html"
+    );
     // The date comes from the URL.
     assert_eq!(out[1]["published"], "2019-10-18T00:00:00Z");
-    assert!(out[1]["body"].as_str().is_some_and(|b| b.starts_with("A paragraph")));
+    assert!(
+        out[1]["body"]
+            .as_str()
+            .is_some_and(|b| b.starts_with("A paragraph"))
+    );
 }
 
 /// Writes hostile pages to a temporary folder.
@@ -164,7 +184,9 @@ fn hostile_pages(dir: &Path) -> Vec<(String, PathBuf)> {
     // 50,000 sibling paragraphs.
     let mut wide = b"<html><body><div>".to_vec();
     for i in 0..50_000 {
-        wide.extend_from_slice(format!("<p>Paragraph number {i}, with a comma, and some words.</p>").as_bytes());
+        wide.extend_from_slice(
+            format!("<p>Paragraph number {i}, with a comma, and some words.</p>").as_bytes(),
+        );
     }
     wide.extend_from_slice(b"</div></body></html>");
     add("wide.html", wide);
@@ -188,9 +210,20 @@ fn hostile_inputs_do_not_panic() {
         assert!(o.get("error").is_none(), "{o}");
     }
     assert_eq!(by_name("empty.html")["body"], "");
-    assert!(by_name("big-text.html")["body"].as_str().is_some_and(|b| b.len() > 4_000_000));
-    assert!(by_name("deep.html")["body"].as_str().is_some_and(|b| b.contains("The text at the bottom")));
-    let wide = by_name("wide.html")["body"].as_str().expect("body").to_string();
+    assert!(
+        by_name("big-text.html")["body"]
+            .as_str()
+            .is_some_and(|b| b.len() > 4_000_000)
+    );
+    assert!(
+        by_name("deep.html")["body"]
+            .as_str()
+            .is_some_and(|b| b.contains("The text at the bottom"))
+    );
+    let wide = by_name("wide.html")["body"]
+        .as_str()
+        .expect("body")
+        .to_string();
     assert_eq!(wide.split("\n\n").count(), 50_000);
     assert!(wide.ends_with("Paragraph number 49999, with a comma, and some words."));
 }

@@ -21,7 +21,9 @@ static PREFIX: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// A byline word glued to the name ("vonChris Jung"): case-sensitive.
 static GLUED: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^((?:[Vv]eröffentlicht von|[Vv]on|[Bb]y|[Pp]osted by|[Ww]ritten by|[Bb]eitrag von))(\p{Lu})")
+    re(
+        r"^((?:[Vv]eröffentlicht von|[Vv]on|[Bb]y|[Pp]osted by|[Ww]ritten by|[Bb]eitrag von))(\p{Lu})",
+    )
 });
 /// Groups that credit someone other than the author.
 static NOT_AUTHOR: LazyLock<Regex> = LazyLock::new(|| {
@@ -43,7 +45,9 @@ static ROLE: LazyLock<Regex> = LazyLock::new(|| {
 });
 /// Academic and professional credentials after a name (case-sensitive).
 static CREDENTIAL: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"^(?:MA|MD|PhD|Ph\.D\.?|MS|MSc|BSc|MBA|RN|MPH|DO|DDS|JD|FACP|FACS|LCSW|RD|CPA|CFA|PE|Esq\.?)$")
+    re(
+        r"^(?:MA|MD|PhD|Ph\.D\.?|MS|MSc|BSc|MBA|RN|MPH|DO|DDS|JD|FACP|FACS|LCSW|RD|CPA|CFA|PE|Esq\.?)$",
+    )
 });
 
 /// Words that end the name part of a byline (a date, time or other credit
@@ -55,8 +59,9 @@ static CUT: LazyLock<Regex> = LazyLock::new(|| {
     ))
 });
 
-static URL_OR_MAIL: LazyLock<Regex> =
-    LazyLock::new(|| re(r"(?i)\b(?:https?://|www\.)\S+|\S+@\S+\.\w+|\S+\.(?:com|org|net|de|co\.uk)\b\S*"));
+static URL_OR_MAIL: LazyLock<Regex> = LazyLock::new(|| {
+    re(r"(?i)\b(?:https?://|www\.)\S+|\S+@\S+\.\w+|\S+\.(?:com|org|net|de|co\.uk)\b\S*")
+});
 static PARENS: LazyLock<Regex> = LazyLock::new(|| re(r"\(([^()]*)\)"));
 static WITH: LazyLock<Regex> =
     LazyLock::new(|| re(r"(?i)^\s*(?:avec|with|mit|con|and|und|et|y|com)\s+"));
@@ -107,7 +112,8 @@ pub fn clean_names(raw: &str, site_names: &[String]) -> Vec<String> {
                     }
                     continue;
                 }
-                if looks_like_name(&p) && !out.iter().any(|o| o.to_lowercase() == p.to_lowercase()) {
+                if looks_like_name(&p) && !out.iter().any(|o| o.to_lowercase() == p.to_lowercase())
+                {
                     out.push(p);
                 }
             }
@@ -132,7 +138,11 @@ fn clean_part(part: &str) -> String {
     let p = strip_prefix(part);
     let p = CUT.replace(&p, "");
     let p = p.trim_matches(|c: char| {
-        c.is_whitespace() || matches!(c, '-' | ':' | '.' | '"' | '\'' | '“' | '”' | '(' | ')' | '[' | ']' | '*')
+        c.is_whitespace()
+            || matches!(
+                c,
+                '-' | ':' | '.' | '"' | '\'' | '“' | '”' | '(' | ')' | '[' | ']' | '*'
+            )
     });
     // "Jane Doe." vs "J. Doe": keep inner dots, drop a trailing one only.
     collapse_ws(p)
@@ -150,12 +160,13 @@ fn looks_like_name(p: &str) -> bool {
             return false;
         }
     }
-    if p.chars().any(|c| c.is_ascii_digit() || matches!(c, '@' | '<' | '>' | '=' | '{' | '}' | '?' | '!')) {
+    if p.chars()
+        .any(|c| c.is_ascii_digit() || matches!(c, '@' | '<' | '>' | '=' | '{' | '}' | '?' | '!'))
+    {
         return false;
     }
     // At least one letter, and no word that is all punctuation.
-    p.chars().any(char::is_alphabetic)
-        && words.iter().all(|w| w.chars().any(char::is_alphanumeric))
+    p.chars().any(char::is_alphabetic) && words.iter().all(|w| w.chars().any(char::is_alphanumeric))
 }
 
 /// Short words that are never a name on their own.
@@ -174,7 +185,9 @@ const PARTICLES: &[&str] = &[
 /// stricter test for names found in running text.
 pub fn is_capitalised_name(p: &str) -> bool {
     p.split_whitespace().all(|w| {
-        w.chars().next().is_some_and(|c| c.is_uppercase() || !c.is_alphabetic())
+        w.chars()
+            .next()
+            .is_some_and(|c| c.is_uppercase() || !c.is_alphabetic())
             || PARTICLES.contains(&w)
     })
 }
@@ -189,7 +202,10 @@ pub fn squash(s: &str) -> String {
 
 fn is_site(p: &str, site_names: &[String]) -> bool {
     let q = squash(p);
-    !q.is_empty() && site_names.iter().any(|s| !s.is_empty() && (*s == q || (q.len() >= 4 && s.contains(&q) && q.len() * 2 >= s.len())))
+    !q.is_empty()
+        && site_names.iter().any(|s| {
+            !s.is_empty() && (*s == q || (q.len() >= 4 && s.contains(&q) && q.len() * 2 >= s.len()))
+        })
 }
 
 #[cfg(test)]
@@ -197,20 +213,32 @@ mod tests {
     use super::*;
 
     fn names(s: &str) -> Vec<String> {
-        clean_names(s, &["darkreading".to_string(), "darkreadingcom".to_string()])
+        clean_names(
+            s,
+            &["darkreading".to_string(), "darkreadingcom".to_string()],
+        )
     }
 
     #[test]
     fn bylines() {
-        assert_eq!(names("By Jane Roe and John Doe"), vec!["Jane Roe", "John Doe"]);
+        assert_eq!(
+            names("By Jane Roe and John Doe"),
+            vec!["Jane Roe", "John Doe"]
+        );
         assert_eq!(names("By Jane Roe, Staff Writer"), vec!["Jane Roe"]);
         assert_eq!(names("Jane Roe | Editor-in-Chief"), vec!["Jane Roe"]);
         assert_eq!(
             names("Kelly Jackson Higgins, Editor-in-Chief, Dark Reading"),
             vec!["Kelly Jackson Higgins"]
         );
-        assert_eq!(names("A. One, B. Two & C. Three"), vec!["A. One", "B. Two", "C. Three"]);
-        assert_eq!(names("Von Heike Buchter 18. Oktober 2019"), vec!["Heike Buchter"]);
+        assert_eq!(
+            names("A. One, B. Two & C. Three"),
+            vec!["A. One", "B. Two", "C. Three"]
+        );
+        assert_eq!(
+            names("Von Heike Buchter 18. Oktober 2019"),
+            vec!["Heike Buchter"]
+        );
         assert_eq!(names("Posted by admin on October 18, 2019"), vec!["admin"]);
         assert_eq!(names("by Jane Roe (AFP)"), vec!["Jane Roe"]);
         assert_eq!(names("Jane Roe @janeroe"), vec!["Jane Roe"]);
@@ -218,21 +246,32 @@ mod tests {
         assert_eq!(names("Jane Roe, Jane Roe"), vec!["Jane Roe"]);
         assert_eq!(names("https://example.com/jane"), Vec::<String>::new());
         assert_eq!(names("Staff"), Vec::<String>::new());
-        assert_eq!(names("Written by Rob Roe\nEdited by Bob Doe"), vec!["Rob Roe"]);
+        assert_eq!(
+            names("Written by Rob Roe\nEdited by Bob Doe"),
+            vec!["Rob Roe"]
+        );
         assert_eq!(names("Ann Roe, MA"), vec!["Ann Roe"]);
-        assert_eq!(names("Martin Roe (avec Damien Doe et Anne Poe)"), vec!["Martin Roe", "Damien Doe", "Anne Poe"]);
+        assert_eq!(
+            names("Martin Roe (avec Damien Doe et Anne Poe)"),
+            vec!["Martin Roe", "Damien Doe", "Anne Poe"]
+        );
         assert_eq!(names("Richard (R.J.) Roe"), vec!["Richard Roe"]);
         assert_eq!(names("Christoph von Ritter"), vec!["Christoph von Ritter"]);
         assert_eq!(names("Veröffentlicht vonChris Jung"), vec!["Chris Jung"]);
         assert_eq!(names("Isabella Roe am Samstag"), vec!["Isabella Roe"]);
         assert_eq!(names("Donnerstag"), Vec::<String>::new());
-        assert_eq!(names("Text von Chris Roe Illustration von Mark Doe"), vec!["Chris Roe"]);
+        assert_eq!(
+            names("Text von Chris Roe Illustration von Mark Doe"),
+            vec!["Chris Roe"]
+        );
         assert_eq!(names("CC7567"), Vec::<String>::new());
     }
 
     #[test]
     fn not_names() {
-        assert!(names("This is a whole sentence that is much too long to be anybody's name").is_empty());
+        assert!(
+            names("This is a whole sentence that is much too long to be anybody's name").is_empty()
+        );
         assert!(names("").is_empty());
         assert!(names("12 comments").is_empty());
     }

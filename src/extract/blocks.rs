@@ -232,7 +232,9 @@ mod tests {
     #[test]
     fn paragraphs_headings_lists() {
         assert_eq!(
-            blocks("<h2>Head</h2><p>One <b>bold</b>\n word.</p><ul><li>a</li><li>b <i>c</i></li></ul><blockquote>q</blockquote>"),
+            blocks(
+                "<h2>Head</h2><p>One <b>bold</b>\n word.</p><ul><li>a</li><li>b <i>c</i></li></ul><blockquote>q</blockquote>"
+            ),
             vec!["Head", "One bold word.", "a", "b c", "q"]
         );
     }
@@ -248,7 +250,9 @@ mod tests {
     #[test]
     fn tables_rows_and_cells() {
         assert_eq!(
-            blocks("<table><tr><th>Name</th><th>Age</th></tr><tr><td>Ann</td><td></td><td>41</td></tr></table>"),
+            blocks(
+                "<table><tr><th>Name</th><th>Age</th></tr><tr><td>Ann</td><td></td><td>41</td></tr></table>"
+            ),
             vec!["Name | Age", "Ann | 41"]
         );
         assert_eq!(
@@ -259,7 +263,9 @@ mod tests {
 
     #[test]
     fn block_facts() {
-        let doc = Html::parse_document("<h2>Title <a href=x>link</a></h2><p><a href=y>all link</a></p><p>no link</p>");
+        let doc = Html::parse_document(
+            "<h2>Title <a href=x>link</a></h2><p><a href=y>all link</a></p><p>no link</p>",
+        );
         let dom = Dom::from_html(&doc);
         let b = write_blocks_detailed(&dom, &[0], &[]);
         assert_eq!(b.len(), 3);

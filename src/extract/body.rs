@@ -313,7 +313,7 @@ fn filter_blocks(blocks: Vec<Block>) -> Vec<String> {
     // Bare links before and after the text: navigation ("Older post",
     // "zurück", category links); in the middle they may be part of it.
     if kept.iter().any(|b| !bare_link(b)) {
-        while kept.first().is_some_and(|b| bare_link(b)) {
+        while kept.first().is_some_and(&bare_link) {
             kept.remove(0);
         }
         while kept.last().is_some_and(|b| bare_link(b) || b.heading) {
@@ -382,7 +382,15 @@ fn remove_pass(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) {
 fn is_div_to_p_block(t: Tag) -> bool {
     matches!(
         t,
-        Tag::Blockquote | Tag::Dl | Tag::Div | Tag::Img | Tag::Ol | Tag::P | Tag::Pre | Tag::Table | Tag::Ul
+        Tag::Blockquote
+            | Tag::Dl
+            | Tag::Div
+            | Tag::Img
+            | Tag::Ol
+            | Tag::P
+            | Tag::Pre
+            | Tag::Table
+            | Tag::Ul
     )
 }
 
@@ -435,9 +443,14 @@ impl Attempt<'_> {
             match dom.tag(i) {
                 Tag::Div => 5.0,
                 Tag::Pre | Tag::Td | Tag::Blockquote => 3.0,
-                Tag::Address | Tag::Ol | Tag::Ul | Tag::Dl | Tag::Dd | Tag::Dt | Tag::Li | Tag::Form => {
-                    -3.0
-                }
+                Tag::Address
+                | Tag::Ol
+                | Tag::Ul
+                | Tag::Dl
+                | Tag::Dd
+                | Tag::Dt
+                | Tag::Li
+                | Tag::Form => -3.0,
                 Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::Th => -5.0,
                 _ => 0.0,
             }
@@ -479,7 +492,15 @@ fn score_pass(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) {
         }
         let tag = dom.tag(i);
         match tag {
-            Tag::Section | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6 | Tag::P | Tag::Td | Tag::Pre => {
+            Tag::Section
+            | Tag::H2
+            | Tag::H3
+            | Tag::H4
+            | Tag::H5
+            | Tag::H6
+            | Tag::P
+            | Tag::Td
+            | Tag::Pre => {
                 if let Some(p) = a.score_parent(dom, i) {
                     let (len, commas) = (a.text_len[i], a.commas[i]);
                     credit(input, a, p, len, commas, flags);
@@ -490,8 +511,8 @@ fn score_pass(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) {
                     let mut kids = a.kept_children(dom, i);
                     matches!((kids.next(), kids.next()), (Some(c), None) if dom.tag(c) == Tag::P)
                 } && !dom.children(i).any(|c| {
-                        dom.tag(c) == Tag::Text && !a.removed[c] && !dom.nodes[c].text.trim().is_empty()
-                    });
+                    dom.tag(c) == Tag::Text && !a.removed[c] && !dom.nodes[c].text.trim().is_empty()
+                });
                 if single_p && a.link_density(i) < 0.25 {
                     a.transparent[i] = true;
                 } else if !a.has_block_desc[i] {
@@ -528,7 +549,14 @@ fn score_pass(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) {
     }
 }
 
-fn credit(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, first: usize, len: u32, commas: u32, flags: Flags) {
+fn credit(
+    input: &BodyInput<'_, '_>,
+    a: &mut Attempt<'_>,
+    first: usize,
+    len: u32,
+    commas: u32,
+    flags: Flags,
+) {
     if len < 25 {
         return;
     }
@@ -567,7 +595,10 @@ fn choose(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) -> Vec<u
     let mut top: Vec<usize> = Vec::new();
     for &c in &cands {
         let s = a.scores[c];
-        let pos = top.iter().position(|&t| s > a.scores[t]).unwrap_or(top.len());
+        let pos = top
+            .iter()
+            .position(|&t| s > a.scores[t])
+            .unwrap_or(top.len());
         if pos < N_TOP_CANDIDATES {
             top.insert(pos, c);
             top.truncate(N_TOP_CANDIDATES);
@@ -703,7 +734,10 @@ fn with_lead(dom: &Dom<'_>, a: &Attempt<'_>, mut roots: Vec<usize>) -> Vec<usize
         }
         let (block_desc, len, link_len) = local_stats(dom, a.base, i);
         let leafish = !block_desc
-            && matches!(t, Tag::P | Tag::Div | Tag::Section | Tag::Span | Tag::Strong | Tag::B | Tag::Em);
+            && matches!(
+                t,
+                Tag::P | Tag::Div | Tag::Section | Tag::Span | Tag::Strong | Tag::B | Tag::Em
+            );
         if leafish {
             if len >= 50 && (link_len as f64) < 0.3 * len as f64 {
                 lead.push(i);
@@ -766,7 +800,13 @@ fn is_textish(t: Tag) -> bool {
 }
 
 /// Step 4: Readability's `_prepArticle`, as marks in `cut`.
-fn prep(input: &BodyInput<'_, '_>, a: &Attempt<'_>, roots: &[usize], cut: &mut [bool], flags: Flags) {
+fn prep(
+    input: &BodyInput<'_, '_>,
+    a: &Attempt<'_>,
+    roots: &[usize],
+    cut: &mut [bool],
+    flags: Flags,
+) {
     let dom = input.dom;
     let hints = input.hints;
     let n = dom.len();
@@ -796,7 +836,16 @@ fn prep(input: &BodyInput<'_, '_>, a: &Attempt<'_>, roots: &[usize], cut: &mut [
             let h = &hints[i];
             let drop = matches!(
                 tag,
-                Tag::Object | Tag::Embed | Tag::Footer | Tag::Link | Tag::Aside | Tag::Iframe | Tag::Input | Tag::Textarea | Tag::Select | Tag::Button
+                Tag::Object
+                    | Tag::Embed
+                    | Tag::Footer
+                    | Tag::Link
+                    | Tag::Aside
+                    | Tag::Iframe
+                    | Tag::Input
+                    | Tag::Textarea
+                    | Tag::Select
+                    | Tag::Button
             ) || (i != r && h.share && a.text_len[i] < CHAR_THRESHOLD as u32)
                 || (flags.weight_classes && matches!(tag, Tag::H1 | Tag::H2) && h.weight < 0);
             if drop {
@@ -849,7 +898,16 @@ fn prep(input: &BodyInput<'_, '_>, a: &Attempt<'_>, roots: &[usize], cut: &mut [
                 let as_p = t == Tag::Div && a.as_p[i];
                 if t == tag
                     && !as_p
-                    && should_clean(input, a, i, &agg[i], &anc_protect, &anc_figure, &data_table, flags)
+                    && should_clean(
+                        input,
+                        a,
+                        i,
+                        &agg[i],
+                        &anc_protect,
+                        &anc_figure,
+                        &data_table,
+                        flags,
+                    )
                 {
                     mark(cut, i);
                     continue;
@@ -878,7 +936,11 @@ fn prep(input: &BodyInput<'_, '_>, a: &Attempt<'_>, roots: &[usize], cut: &mut [
                 y.img += x.img + u32::from(t == Tag::Img);
                 y.li += x.li + u32::from(t == Tag::Li);
                 y.input += x.input + u32::from(t == Tag::Input);
-                y.heading_text += if t.is_heading() { x.text } else { x.heading_text };
+                y.heading_text += if t.is_heading() {
+                    x.text
+                } else {
+                    x.heading_text
+                };
                 y.textish_text += if is_textish(t) || loose {
                     x.text
                 } else {
@@ -909,7 +971,8 @@ fn should_clean(
     let dom = input.dom;
     let tag = dom.tag(i);
     let text = x.text as f64;
-    let is_list = matches!(tag, Tag::Ul | Tag::Ol) || (text > 0.0 && x.list_text as f64 / text > 0.9);
+    let is_list =
+        matches!(tag, Tag::Ul | Tag::Ol) || (text > 0.0 && x.list_text as f64 / text > 0.9);
     if tag == Tag::Table && data_table[i] {
         return false;
     }
@@ -933,7 +996,11 @@ fn should_clean(
     let inputs = x.input as f64;
     let ratio = |v: u32| if text > 0.0 { v as f64 / text } else { 0.0 };
     let heading_density = ratio(x.heading_text);
-    let link_density = if text > 0.0 { x.link as f64 / text } else { 0.0 };
+    let link_density = if text > 0.0 {
+        x.link as f64 / text
+    } else {
+        0.0
+    };
     let text_density = ratio(x.textish_text);
     if x.text < 30 {
         let t = collapse_ws(&dom.raw_text(i)).to_lowercase();
@@ -963,14 +1030,21 @@ fn should_clean(
     let remove = (!figure_child && img > 1.0 && p / img < 0.5)
         || (!is_list && li > p)
         || (inputs > (p / 3.0).floor())
-        || (!is_list && !figure_child && heading_density < 0.9 && text < 25.0 && (img == 0.0 || img > 2.0) && link_density > 0.0)
+        || (!is_list
+            && !figure_child
+            && heading_density < 0.9
+            && text < 25.0
+            && (img == 0.0 || img > 2.0)
+            && link_density > 0.0)
         || (!is_list && weight < 25 && link_density > 0.2)
         || (weight >= 25 && link_density > 0.5)
         || (img == 0.0 && text_density == 0.0);
     if is_list && remove {
         // Simple lists of images stay.
         for c in dom.children(i) {
-            if dom.tag(c) != Tag::Text && dom.children(c).filter(|&g| dom.tag(g) != Tag::Text).count() > 1 {
+            if dom.tag(c) != Tag::Text
+                && dom.children(c).filter(|&g| dom.tag(g) != Tag::Text).count() > 1
+            {
                 return true;
             }
         }

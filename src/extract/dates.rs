@@ -108,34 +108,124 @@ pub fn midnight(d: NaiveDate) -> DateTime<Utc> {
 /// Month names (and abbreviations) in the languages of the news we read.
 const MONTHS: &[(&str, u32)] = &[
     // English
-    ("january", 1), ("february", 2), ("march", 3), ("april", 4), ("may", 5), ("june", 6),
-    ("july", 7), ("august", 8), ("september", 9), ("october", 10), ("november", 11),
-    ("december", 12), ("jan", 1), ("feb", 2), ("mar", 3), ("apr", 4), ("jun", 6), ("jul", 7),
-    ("aug", 8), ("sep", 9), ("sept", 9), ("oct", 10), ("nov", 11), ("dec", 12),
+    ("january", 1),
+    ("february", 2),
+    ("march", 3),
+    ("april", 4),
+    ("may", 5),
+    ("june", 6),
+    ("july", 7),
+    ("august", 8),
+    ("september", 9),
+    ("october", 10),
+    ("november", 11),
+    ("december", 12),
+    ("jan", 1),
+    ("feb", 2),
+    ("mar", 3),
+    ("apr", 4),
+    ("jun", 6),
+    ("jul", 7),
+    ("aug", 8),
+    ("sep", 9),
+    ("sept", 9),
+    ("oct", 10),
+    ("nov", 11),
+    ("dec", 12),
     // German
-    ("januar", 1), ("jänner", 1), ("februar", 2), ("märz", 3), ("maerz", 3), ("mai", 5),
-    ("juni", 6), ("juli", 7), ("oktober", 10), ("dezember", 12), ("okt", 10), ("dez", 12),
-    ("mär", 3), ("jän", 1),
+    ("januar", 1),
+    ("jänner", 1),
+    ("februar", 2),
+    ("märz", 3),
+    ("maerz", 3),
+    ("mai", 5),
+    ("juni", 6),
+    ("juli", 7),
+    ("oktober", 10),
+    ("dezember", 12),
+    ("okt", 10),
+    ("dez", 12),
+    ("mär", 3),
+    ("jän", 1),
     // French
-    ("janvier", 1), ("février", 2), ("fevrier", 2), ("mars", 3), ("avril", 4), ("juin", 6),
-    ("juillet", 7), ("août", 8), ("aout", 8), ("septembre", 9), ("octobre", 10),
-    ("novembre", 11), ("décembre", 12), ("decembre", 12),
+    ("janvier", 1),
+    ("février", 2),
+    ("fevrier", 2),
+    ("mars", 3),
+    ("avril", 4),
+    ("juin", 6),
+    ("juillet", 7),
+    ("août", 8),
+    ("aout", 8),
+    ("septembre", 9),
+    ("octobre", 10),
+    ("novembre", 11),
+    ("décembre", 12),
+    ("decembre", 12),
     // Spanish / Portuguese / Italian
-    ("enero", 1), ("febrero", 2), ("marzo", 3), ("abril", 4), ("mayo", 5), ("junio", 6),
-    ("julio", 7), ("agosto", 8), ("septiembre", 9), ("setiembre", 9), ("octubre", 10),
-    ("noviembre", 11), ("diciembre", 12), ("janeiro", 1), ("fevereiro", 2), ("março", 3),
-    ("maio", 5), ("junho", 6), ("julho", 7), ("setembro", 9), ("outubro", 10),
-    ("novembro", 11), ("dezembro", 12), ("gennaio", 1), ("febbraio", 2), ("aprile", 4),
-    ("maggio", 5), ("giugno", 6), ("luglio", 7), ("settembre", 9), ("ottobre", 10),
+    ("enero", 1),
+    ("febrero", 2),
+    ("marzo", 3),
+    ("abril", 4),
+    ("mayo", 5),
+    ("junio", 6),
+    ("julio", 7),
+    ("agosto", 8),
+    ("septiembre", 9),
+    ("setiembre", 9),
+    ("octubre", 10),
+    ("noviembre", 11),
+    ("diciembre", 12),
+    ("janeiro", 1),
+    ("fevereiro", 2),
+    ("março", 3),
+    ("maio", 5),
+    ("junho", 6),
+    ("julho", 7),
+    ("setembro", 9),
+    ("outubro", 10),
+    ("novembro", 11),
+    ("dezembro", 12),
+    ("gennaio", 1),
+    ("febbraio", 2),
+    ("aprile", 4),
+    ("maggio", 5),
+    ("giugno", 6),
+    ("luglio", 7),
+    ("settembre", 9),
+    ("ottobre", 10),
     ("dicembre", 12),
     // Dutch
-    ("januari", 1), ("februari", 2), ("maart", 3), ("mei", 5), ("augustus", 8),
+    ("januari", 1),
+    ("februari", 2),
+    ("maart", 3),
+    ("mei", 5),
+    ("augustus", 8),
     // Polish (nominative and genitive)
-    ("styczeń", 1), ("stycznia", 1), ("luty", 2), ("lutego", 2), ("marzec", 3), ("marca", 3),
-    ("kwiecień", 4), ("kwietnia", 4), ("maj", 5), ("maja", 5), ("czerwiec", 6), ("czerwca", 6),
-    ("lipiec", 7), ("lipca", 7), ("sierpień", 8), ("sierpnia", 8), ("wrzesień", 9),
-    ("września", 9), ("październik", 10), ("października", 10), ("listopad", 11),
-    ("listopada", 11), ("grudzień", 12), ("grudnia", 12),
+    ("styczeń", 1),
+    ("stycznia", 1),
+    ("luty", 2),
+    ("lutego", 2),
+    ("marzec", 3),
+    ("marca", 3),
+    ("kwiecień", 4),
+    ("kwietnia", 4),
+    ("maj", 5),
+    ("maja", 5),
+    ("czerwiec", 6),
+    ("czerwca", 6),
+    ("lipiec", 7),
+    ("lipca", 7),
+    ("sierpień", 8),
+    ("sierpnia", 8),
+    ("wrzesień", 9),
+    ("września", 9),
+    ("październik", 10),
+    ("października", 10),
+    ("listopad", 11),
+    ("listopada", 11),
+    ("grudzień", 12),
+    ("grudnia", 12),
 ];
 
 /// Whether `w` is a month name or abbreviation.
@@ -181,9 +271,8 @@ static CJK_DATE: LazyLock<Regex> =
 static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
     re(r"[/_-]((?:19|20)\d{2})[/_-](0?[1-9]|1[0-2])[/_-](0?[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
 });
-static URL_DATE_COMPACT: LazyLock<Regex> = LazyLock::new(|| {
-    re(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)")
-});
+static URL_DATE_COMPACT: LazyLock<Regex> =
+    LazyLock::new(|| re(r"/((?:19|20)\d{2})(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])(?:[/_.-]|$)"));
 
 fn ymd(y: &str, m: u32, d: &str) -> Option<NaiveDate> {
     let y: i32 = y.parse().ok()?;
@@ -205,7 +294,10 @@ pub fn find_date_in_text(text: &str, month_first: bool) -> Option<NaiveDate> {
     };
     if let Some(c) = ISO_DATE.captures(text) {
         let m = c[2].parse().ok();
-        consider(c.get(0).map_or(0, |m| m.start()), m.and_then(|m| ymd(&c[1], m, &c[3])));
+        consider(
+            c.get(0).map_or(0, |m| m.start()),
+            m.and_then(|m| ymd(&c[1], m, &c[3])),
+        );
     }
     if let Some(c) = DAY_MONTH_YEAR.captures(text) {
         consider(
@@ -222,11 +314,9 @@ pub fn find_date_in_text(text: &str, month_first: bool) -> Option<NaiveDate> {
     if let Some(c) = NUMERIC_DATE.captures(text) {
         let a: u32 = c[1].parse().unwrap_or(0);
         let b: u32 = c[3].parse().unwrap_or(0);
-        let (d, m) = if c[2] == *"." {
-            (a, b)
-        } else if a > 12 {
-            (a, b)
-        } else if b > 12 || month_first {
+        // Dotted dates are always day first; otherwise a part over 12 or
+        // the page's convention decides.
+        let (d, m) = if c[2] != *"." && a <= 12 && (b > 12 || month_first) {
             (b, a)
         } else {
             (a, b)
@@ -238,7 +328,10 @@ pub fn find_date_in_text(text: &str, month_first: bool) -> Option<NaiveDate> {
     }
     if let Some(c) = CJK_DATE.captures(text) {
         let m = c[2].parse().ok();
-        consider(c.get(0).map_or(0, |m| m.start()), m.and_then(|m| ymd(&c[1], m, &c[3])));
+        consider(
+            c.get(0).map_or(0, |m| m.start()),
+            m.and_then(|m| ymd(&c[1], m, &c[3])),
+        );
     }
     best.map(|(_, d)| d)
 }
@@ -282,29 +375,54 @@ mod tests {
     fn local_offsets_are_kept() {
         let d = parse_date_local("2022-05-03T21:00:00-05:00").unwrap();
         assert_eq!(d.date_naive().to_string(), "2022-05-03");
-        assert_eq!(parse_date("2022-05-03T21:00:00-05:00").unwrap().date_naive().to_string(), "2022-05-04");
-        assert_eq!(parse_date_local("2022-05-03").unwrap().offset().local_minus_utc(), 0);
+        assert_eq!(
+            parse_date("2022-05-03T21:00:00-05:00")
+                .unwrap()
+                .date_naive()
+                .to_string(),
+            "2022-05-04"
+        );
+        assert_eq!(
+            parse_date_local("2022-05-03")
+                .unwrap()
+                .offset()
+                .local_minus_utc(),
+            0
+        );
     }
 
     #[test]
     fn text_dates() {
         let f = |s: &str| find_date_in_text(s, false).map(|d| d.to_string());
-        assert_eq!(f("Posted on October 18, 2019 by x").as_deref(), Some("2019-10-18"));
+        assert_eq!(
+            f("Posted on October 18, 2019 by x").as_deref(),
+            Some("2019-10-18")
+        );
         assert_eq!(f("Oct. 18th 2019").as_deref(), Some("2019-10-18"));
-        assert_eq!(f("18. Oktober 2019, 10:00 Uhr").as_deref(), Some("2019-10-18"));
+        assert_eq!(
+            f("18. Oktober 2019, 10:00 Uhr").as_deref(),
+            Some("2019-10-18")
+        );
         assert_eq!(f("le 18 octobre 2019").as_deref(), Some("2019-10-18"));
         assert_eq!(f("18 de octubre de 2019").as_deref(), Some("2019-10-18"));
         assert_eq!(f("18 października 2019").as_deref(), Some("2019-10-18"));
         assert_eq!(f("am 18.10.2019 um").as_deref(), Some("2019-10-18"));
         assert_eq!(f("2019年10月18日").as_deref(), Some("2019-10-18"));
-        assert_eq!(f("Updated 2019-10-18 and 2019-10-20").as_deref(), Some("2019-10-18"));
+        assert_eq!(
+            f("Updated 2019-10-18 and 2019-10-20").as_deref(),
+            Some("2019-10-18")
+        );
         assert_eq!(f("no date here, 42 apples").as_deref(), None);
         assert_eq!(
-            find_date_in_text("10/08/2019", true).map(|d| d.to_string()).as_deref(),
+            find_date_in_text("10/08/2019", true)
+                .map(|d| d.to_string())
+                .as_deref(),
             Some("2019-10-08")
         );
         assert_eq!(
-            find_date_in_text("10/08/2019", false).map(|d| d.to_string()).as_deref(),
+            find_date_in_text("10/08/2019", false)
+                .map(|d| d.to_string())
+                .as_deref(),
             Some("2019-08-10")
         );
     }
@@ -312,9 +430,18 @@ mod tests {
     #[test]
     fn url_dates() {
         let f = |s: &str| date_in_url(s).map(|d| d.to_string());
-        assert_eq!(f("https://x.com/2019/10/18/title/").as_deref(), Some("2019-10-18"));
-        assert_eq!(f("https://x.com/news/2019-10-18-title").as_deref(), Some("2019-10-18"));
-        assert_eq!(f("https://x.com/a/20191018/b").as_deref(), Some("2019-10-18"));
+        assert_eq!(
+            f("https://x.com/2019/10/18/title/").as_deref(),
+            Some("2019-10-18")
+        );
+        assert_eq!(
+            f("https://x.com/news/2019-10-18-title").as_deref(),
+            Some("2019-10-18")
+        );
+        assert_eq!(
+            f("https://x.com/a/20191018/b").as_deref(),
+            Some("2019-10-18")
+        );
         assert_eq!(f("https://x.com/2019/10/title").as_deref(), None);
         assert_eq!(f("https://x.com/id/123456789").as_deref(), None);
     }

@@ -372,10 +372,8 @@ pub fn compute(dom: &Dom<'_>) -> Vec<Hints> {
                         h.byline = true;
                     }
                 }
-                "rel" => {
-                    if v.split_ascii_whitespace().any(|r| r == "author") {
-                        h.byline = true;
-                    }
+                "rel" if v.split_ascii_whitespace().any(|r| r == "author") => {
+                    h.byline = true;
                 }
                 _ => {}
             }
@@ -462,12 +460,21 @@ mod tests {
         let cases = [
             (r#"<div data-t id="comments">"#, Boiler::Comments),
             (r#"<div data-t class="disqus_thread">"#, Boiler::Comments),
-            (r#"<div data-t class="social-share-buttons">"#, Boiler::Share),
-            (r#"<div data-t class="newsletter-signup">"#, Boiler::Newsletter),
+            (
+                r#"<div data-t class="social-share-buttons">"#,
+                Boiler::Share,
+            ),
+            (
+                r#"<div data-t class="newsletter-signup">"#,
+                Boiler::Newsletter,
+            ),
             (r#"<div data-t id="cookie-banner">"#, Boiler::Cookie),
             (r#"<div data-t class="related-articles">"#, Boiler::Related),
             (r#"<div data-t class="author-bio">"#, Boiler::AuthorBio),
-            (r#"<div data-t class="about-the-author">"#, Boiler::AuthorBio),
+            (
+                r#"<div data-t class="about-the-author">"#,
+                Boiler::AuthorBio,
+            ),
             (r#"<div data-t class="breadcrumb">"#, Boiler::Navigation),
             (r#"<div data-t class="ad-slot">"#, Boiler::Ad),
             (r#"<div data-t class="post-tags">"#, Boiler::Meta),

@@ -99,7 +99,10 @@ fn people(v: &Value, out: &mut Vec<String>, orgs: &mut bool) {
             }
             Value::Object(o) => {
                 let ts = types(o);
-                if ts.iter().any(|t| t.contains("Organization") || *t == "NewsMediaOrganization") {
+                if ts
+                    .iter()
+                    .any(|t| t.contains("Organization") || *t == "NewsMediaOrganization")
+                {
                     *orgs = true;
                     continue;
                 }
@@ -138,7 +141,12 @@ pub fn read(scripts: &[String]) -> JsonLd {
                     if let Some(g) = o.remove("@graph") {
                         stack.push(g);
                     }
-                    for key in ["mainEntity", "mainEntityOfPage", "hasPart", "itemListElement"] {
+                    for key in [
+                        "mainEntity",
+                        "mainEntityOfPage",
+                        "hasPart",
+                        "itemListElement",
+                    ] {
                         if let Some(Value::Object(_) | Value::Array(_)) = o.get(key)
                             && let Some(x) = o.remove(key)
                         {
@@ -202,7 +210,7 @@ pub fn read(scripts: &[String]) -> JsonLd {
                 .and_then(string_of)
                 .or_else(|| o.get("uploadDate").and_then(string_of));
         }
-        if out.publisher.is_none() && types(o).iter().any(|t| *t == "WebSite") {
+        if out.publisher.is_none() && types(o).contains(&"WebSite") {
             out.publisher = o.get("name").and_then(string_of);
         }
         if out.language.is_none() {
@@ -241,7 +249,10 @@ mod tests {
 
     #[test]
     fn organisations_are_not_people() {
-        let j = read(&[r#"{"@type":"Article","author":{"@type":"Organization","name":"BBC News"}}"#.to_string()]);
+        let j = read(&[
+            r#"{"@type":"Article","author":{"@type":"Organization","name":"BBC News"}}"#
+                .to_string(),
+        ]);
         assert!(j.authors.is_empty());
         assert!(j.authors_are_orgs);
     }

@@ -10,9 +10,9 @@ use regex::Regex;
 
 use super::authors::{clean_names, is_capitalised_name, squash};
 use super::blocks::write_blocks;
+use super::body::{Base, guarded};
 use super::dates::{date_in_url, find_date_in_text, midnight_local, parse_date_local};
 use super::dom::{Dom, Tag};
-use super::body::{Base, guarded};
 use super::hints::{Boiler, Hints};
 use super::jsonld::JsonLd;
 use super::text::{collapse_ws, cut, norm_cmp};
@@ -72,7 +72,11 @@ pub fn collect<'d>(dom: &'d Dom<'_>, hints: &[Hints], base: &Base) -> Facts<'d> 
         if n.tag == Tag::Text {
             continue;
         }
-        if n.tag.is_invisible() && n.tag != Tag::Head && n.tag != Tag::Meta && n.tag != Tag::Title && n.tag != Tag::Link
+        if n.tag.is_invisible()
+            && n.tag != Tag::Head
+            && n.tag != Tag::Meta
+            && n.tag != Tag::Title
+            && n.tag != Tag::Link
             || hints[i].hidden
         {
             f.hidden[i] = true;
@@ -135,7 +139,12 @@ pub fn collect<'d>(dom: &'d Dom<'_>, hints: &[Hints], base: &Base) -> Facts<'d> 
                 f.times.push(i);
             }
         }
-        if n.tag == Tag::A && rel.is_some_and(|r| r.split_ascii_whitespace().any(|x| x.eq_ignore_ascii_case("author"))) {
+        if n.tag == Tag::A
+            && rel.is_some_and(|r| {
+                r.split_ascii_whitespace()
+                    .any(|x| x.eq_ignore_ascii_case("author"))
+            })
+        {
             f.rel_author.push(i);
         }
         if hints[i].author_class {
@@ -185,7 +194,9 @@ pub fn site_names(facts: &Facts<'_>, ld: &JsonLd, url: Option<&Url>) -> Vec<Stri
     for s in [
         facts.meta(&["og:site_name"]),
         facts.meta(&["application-name"]),
-        facts.meta(&["twitter:site"]).map(|s| s.trim_start_matches('@')),
+        facts
+            .meta(&["twitter:site"])
+            .map(|s| s.trim_start_matches('@')),
         ld.publisher.as_deref(),
     ]
     .into_iter()
@@ -196,9 +207,12 @@ pub fn site_names(facts: &Facts<'_>, ld: &JsonLd, url: Option<&Url>) -> Vec<Stri
             out.push(q);
         }
     }
-    let host = url
-        .and_then(|u| u.host_str())
-        .or_else(|| facts.canonical.and_then(|c| c.split("//").nth(1)).map(|h| h.split('/').next().unwrap_or(h)));
+    let host = url.and_then(|u| u.host_str()).or_else(|| {
+        facts
+            .canonical
+            .and_then(|c| c.split("//").nth(1))
+            .map(|h| h.split('/').next().unwrap_or(h))
+    });
     if let Some(h) = host {
         let h = h.trim_start_matches("www.");
         out.push(squash(h));
@@ -210,7 +224,9 @@ pub fn site_names(facts: &Facts<'_>, ld: &JsonLd, url: Option<&Url>) -> Vec<Stri
     out
 }
 
-const SEPARATORS: &[&str] = &[" | ", " - ", " – ", " — ", " :: ", " » ", " · ", " • ", " / ", " ~ ", " — "];
+const SEPARATORS: &[&str] = &[
+    " | ", " - ", " – ", " — ", " :: ", " » ", " · ", " • ", " / ", " ~ ", " — ",
+];
 
 /// Removes a site name before or after a separator ("Headline | Site").
 pub fn strip_site(title: &str, site_names: &[String], h1: Option<&str>) -> String {
@@ -218,7 +234,11 @@ pub fn strip_site(title: &str, site_names: &[String], h1: Option<&str>) -> Strin
     let Some(sep) = SEPARATORS.iter().find(|s| t.contains(*s)) else {
         return t;
     };
-    let parts: Vec<&str> = t.split(sep).map(str::trim).filter(|p| !p.is_empty()).collect();
+    let parts: Vec<&str> = t
+        .split(sep)
+        .map(str::trim)
+        .filter(|p| !p.is_empty())
+        .collect();
     if parts.len() < 2 {
         return t;
     }
@@ -232,9 +252,10 @@ pub fn strip_site(title: &str, site_names: &[String], h1: Option<&str>) -> Strin
     let is_site = |p: &str| {
         let q = squash(p);
         !q.is_empty()
-            && site_names
-                .iter()
-                .any(|s| *s == q || (q.len() >= 3 && (s.contains(&q) || q.contains(s.as_str())) && s.len() >= 3))
+            && site_names.iter().any(|s| {
+                *s == q
+                    || (q.len() >= 3 && (s.contains(&q) || q.contains(s.as_str())) && s.len() >= 3)
+            })
     };
     let mut parts = parts;
     let mut changed = false;
@@ -255,10 +276,15 @@ pub fn strip_site(title: &str, site_names: &[String], h1: Option<&str>) -> Strin
 /// The headline: the page's `h1` when it agrees with the metadata title,
 /// else the metadata title (`og:title`, JSON-LD `headline`, ...) or the
 /// `<title>`, without the site name.
-pub fn title(dom: &Dom<'_>, facts: &Facts<'_>, ld: &JsonLd, site_names: &[String]) -> Option<String> {
+pub fn title(
+    dom: &Dom<'_>,
+    facts: &Facts<'_>,
+    ld: &JsonLd,
+    site_names: &[String],
+) -> Option<String> {
     let is_site = |t: &str| {
         let q = squash(t);
-        !q.is_empty() && site_names.iter().any(|s| *s == q)
+        !q.is_empty() && site_names.contains(&q)
     };
     let h1s: Vec<String> = facts
         .h1
@@ -268,7 +294,16 @@ pub fn title(dom: &Dom<'_>, facts: &Facts<'_>, ld: &JsonLd, site_names: &[String
         .filter(|t| (2..=300).contains(&t.chars().count()) && !is_site(t))
         .collect();
     let meta = facts
-        .meta(&["og:title", "twitter:title", "dc:title", "dcterm:title", "dcterms:title", "parsely-title", "sailthru:title", "title"])
+        .meta(&[
+            "og:title",
+            "twitter:title",
+            "dc:title",
+            "dcterm:title",
+            "dcterms:title",
+            "parsely-title",
+            "sailthru:title",
+            "title",
+        ])
         .map(crate::parse::text::plain_text)
         .filter(|t| !t.is_empty());
     let tag = facts.title_tag.clone();
@@ -282,7 +317,10 @@ pub fn title(dom: &Dom<'_>, facts: &Facts<'_>, ld: &JsonLd, site_names: &[String
                 || (nc.contains(&nh) && lh * 2 >= lc)
                 || (nh.contains(&nc) && lc * 2 >= lh && lc >= 10))
     };
-    for cand in [meta.as_deref(), ld.headline.as_deref(), tag.as_deref()].into_iter().flatten() {
+    for cand in [meta.as_deref(), ld.headline.as_deref(), tag.as_deref()]
+        .into_iter()
+        .flatten()
+    {
         let stripped = strip_site(cand, site_names, None);
         if let Some(h) = h1s.iter().find(|h| agrees(h, cand) || agrees(h, &stripped)) {
             return Some(h.clone());
@@ -316,7 +354,9 @@ fn readability_title(orig: &str, h1s: &[String]) -> String {
         .filter_map(|s| orig.rfind(s).map(|p| (p, *s)))
         .max_by_key(|(p, _)| *p);
     if let Some((pos, _)) = last_sep {
-        hierarchical = [" \\ ", " / ", " > ", " » "].iter().any(|s| orig.contains(s));
+        hierarchical = [" \\ ", " / ", " > ", " » "]
+            .iter()
+            .any(|s| orig.contains(s));
         cur = orig[..pos].to_string();
         if word_count(&cur) < 3 {
             let first = seps
@@ -370,10 +410,27 @@ pub fn authors(
     if !found.is_empty() {
         return found;
     }
-    let metas: Vec<String> = ["dc:creator", "dcterm:creator", "dcterms:creator", "author", "article:author", "parsely-author", "sailthru:author", "byl", "citation_author", "cxenseparse:author"]
-        .iter()
-        .flat_map(|k| facts.meta_all(k).filter(|v| !v.trim_start().starts_with("http")).map(str::to_string).collect::<Vec<_>>())
-        .collect();
+    let metas: Vec<String> = [
+        "dc:creator",
+        "dcterm:creator",
+        "dcterms:creator",
+        "author",
+        "article:author",
+        "parsely-author",
+        "sailthru:author",
+        "byl",
+        "citation_author",
+        "cxenseparse:author",
+    ]
+    .iter()
+    .flat_map(|k| {
+        facts
+            .meta_all(k)
+            .filter(|v| !v.trim_start().starts_with("http"))
+            .map(str::to_string)
+            .collect::<Vec<_>>()
+    })
+    .collect();
     let found = clean_all(metas);
     if !found.is_empty() {
         return found;
@@ -386,8 +443,15 @@ pub fn authors(
         }
         let end = dom.end(i);
         let name = (i + 1..end)
-            .find(|&j| dom.attr(j, "itemprop").is_some_and(|p| p.split_whitespace().any(|x| x == "name")))
-            .map(|j| dom.attr(j, "content").map(str::to_string).unwrap_or_else(|| dom.raw_text(j)));
+            .find(|&j| {
+                dom.attr(j, "itemprop")
+                    .is_some_and(|p| p.split_whitespace().any(|x| x == "name"))
+            })
+            .map(|j| {
+                dom.attr(j, "content")
+                    .map(str::to_string)
+                    .unwrap_or_else(|| dom.raw_text(j))
+            });
         let v = name
             .or_else(|| dom.attr(i, "content").map(str::to_string))
             .unwrap_or_else(|| dom.raw_text(i));
@@ -485,10 +549,7 @@ fn text_byline(dom: &Dom<'_>, facts: &Facts<'_>, site_names: &[String]) -> Vec<S
         let Some(b) = best else { continue };
         let names = clean_names(&lines_of(dom, b), site_names);
         // A byline names one to a few people with capitalised names.
-        if !names.is_empty()
-            && names.len() <= 4
-            && names.iter().all(|n| is_capitalised_name(n))
-        {
+        if !names.is_empty() && names.len() <= 4 && names.iter().all(|n| is_capitalised_name(n)) {
             return names;
         }
     }
@@ -577,23 +638,38 @@ fn published_from_page(
             .and_then(parse_date_local)
             .or_else(|| {
                 let t = collapse_ws(&dom.raw_text(i));
-                (t.chars().count() < 100).then(|| find_date_in_text(&t, month_first).map(midnight_local)).flatten()
+                (t.chars().count() < 100)
+                    .then(|| find_date_in_text(&t, month_first).map(midnight_local))
+                    .flatten()
             })
     };
     let is_published = |i: usize| {
         dom.attr(i, "pubdate").is_some()
-            || dom.attr(i, "itemprop").is_some_and(|p| p.contains("datePublished"))
             || dom
-                .attr(i, "class")
-                .is_some_and(|c| { let c = c.to_ascii_lowercase(); c.contains("publish") || c.contains("entry-date") || c.contains("post-date") })
+                .attr(i, "itemprop")
+                .is_some_and(|p| p.contains("datePublished"))
+            || dom.attr(i, "class").is_some_and(|c| {
+                let c = c.to_ascii_lowercase();
+                c.contains("publish") || c.contains("entry-date") || c.contains("post-date")
+            })
     };
     if let Some(d) = url_date {
         return Some(midnight_local(d));
     }
-    if let Some(d) = facts.times.iter().filter(|&&i| is_published(i)).find_map(|&i| time_value(i)) {
+    if let Some(d) = facts
+        .times
+        .iter()
+        .filter(|&&i| is_published(i))
+        .find_map(|&i| time_value(i))
+    {
         return Some(d);
     }
-    if let Some(d) = facts.times.iter().filter(|&&i| !facts.hidden[i]).find_map(|&i| time_value(i)) {
+    if let Some(d) = facts
+        .times
+        .iter()
+        .filter(|&&i| !facts.hidden[i])
+        .find_map(|&i| time_value(i))
+    {
         return Some(d);
     }
     for &i in &facts.date_hint {
@@ -627,15 +703,28 @@ fn published_from_page(
     if let Some(d) = ld.date_modified.as_deref().and_then(parse_date_local) {
         return Some(d);
     }
-    ["article:modified_time", "og:updated_time", "dcterms:modified", "last-modified", "lastmod"]
-        .iter()
-        .find_map(|k| facts.meta_all(k).find_map(parse_date_local))
+    [
+        "article:modified_time",
+        "og:updated_time",
+        "dcterms:modified",
+        "last-modified",
+        "lastmod",
+    ]
+    .iter()
+    .find_map(|k| facts.meta_all(k).find_map(parse_date_local))
 }
 
 /// A date written in short texts just before or after the page's main
 /// heading (datelines, "Published 3 May 2022", a date above the headline).
-fn date_near_headline(dom: &Dom<'_>, facts: &Facts<'_>, month_first: bool) -> Option<chrono::NaiveDate> {
-    let &h = facts.h1.iter().find(|&&i| !facts.hidden[i] && !facts.in_boiler[i])?;
+fn date_near_headline(
+    dom: &Dom<'_>,
+    facts: &Facts<'_>,
+    month_first: bool,
+) -> Option<chrono::NaiveDate> {
+    let &h = facts
+        .h1
+        .iter()
+        .find(|&&i| !facts.hidden[i] && !facts.in_boiler[i])?;
     // Text nodes: up to 10 before the heading, 80 after it.
     let texts: Vec<usize> = (0..dom.len())
         .filter(|&i| dom.tag(i) == Tag::Text && !facts.hidden[i] && !facts.in_boiler[i])
@@ -649,7 +738,9 @@ fn date_near_headline(dom: &Dom<'_>, facts: &Facts<'_>, month_first: bool) -> Op
         .chain(texts[from..pos].iter().rev())
         .filter_map(|&i| {
             let t = dom.nodes[i].text.trim();
-            (t.len() >= 6 && t.len() <= 200).then(|| find_date_in_text(t, month_first)).flatten()
+            (t.len() >= 6 && t.len() <= 200)
+                .then(|| find_date_in_text(t, month_first))
+                .flatten()
         })
         .next()
 }
@@ -667,7 +758,11 @@ pub fn declared_lang(facts: &Facts<'_>, ld: &JsonLd) -> Option<String> {
 }
 
 fn primary_subtag(s: &str) -> Option<String> {
-    let p = s.trim().split(['-', '_', ',', ';', ' ']).next()?.to_ascii_lowercase();
+    let p = s
+        .trim()
+        .split(['-', '_', ',', ';', ' '])
+        .next()?
+        .to_ascii_lowercase();
     ((2..=3).contains(&p.len()) && p.bytes().all(|b| b.is_ascii_alphabetic())).then_some(p)
 }
 

@@ -230,13 +230,16 @@ impl Extractor {
         let published_local = metadata::published(&dom, &facts, &ld, url, month_first);
         let published = published_local.map(|d| d.with_timezone(&Utc));
 
-        let blocks = body::extract(&body::BodyInput {
-            dom: &dom,
-            hints: &hints,
-            rule_removed: &rule_removed,
-            rule_body: &rule_body,
-            title: title.as_deref(),
-        }, &base);
+        let blocks = body::extract(
+            &body::BodyInput {
+                dom: &dom,
+                hints: &hints,
+                rule_removed: &rule_removed,
+                rule_body: &rule_body,
+                title: title.as_deref(),
+            },
+            &base,
+        );
         let body = blocks.join("\n\n");
         let lang = declared.or_else(|| metadata::detect_lang(&body));
         Article {
@@ -293,7 +296,8 @@ mod tests {
         <p>The third paragraph ends the story with a last thought, and a final comma, before the boilerplate starts.</p>";
 
     fn day(d: Option<DateTime<Utc>>) -> String {
-        d.map(|d| d.format("%Y-%m-%d").to_string()).unwrap_or_default()
+        d.map(|d| d.format("%Y-%m-%d").to_string())
+            .unwrap_or_default()
     }
 
     #[test]
@@ -336,7 +340,11 @@ mod tests {
 
     #[test]
     fn authors_from_meta_tags() {
-        let a = ex(&page(r#"<meta name="author" content="By Jane Roe and John Doe">"#, "", PARAS));
+        let a = ex(&page(
+            r#"<meta name="author" content="By Jane Roe and John Doe">"#,
+            "",
+            PARAS,
+        ));
         assert_eq!(a.authors, vec!["Jane Roe", "John Doe"]);
         // article:author holding a URL is skipped; dc:creator wins over author.
         let a = ex(&page(
@@ -355,22 +363,42 @@ mod tests {
             PARAS,
         ));
         assert_eq!(a.authors, vec!["Mia Wong"]);
-        let a = ex(&page("", r#"<p>Posted by <a rel="author" href="/u/k">Karl Berg</a></p>"#, PARAS));
+        let a = ex(&page(
+            "",
+            r#"<p>Posted by <a rel="author" href="/u/k">Karl Berg</a></p>"#,
+            PARAS,
+        ));
         assert_eq!(a.authors, vec!["Karl Berg"]);
     }
 
     #[test]
     fn authors_from_byline_elements_and_text() {
         for (byline, want) in [
-            (r#"<div class="byline">By Ann Lee, Staff Writer</div>"#, vec!["Ann Lee"]),
-            (r#"<div class="author">Ann Lee | Editor-in-Chief</div>"#, vec!["Ann Lee"]),
-            (r#"<span class="byline">By Ann Lee and Bo Chen, June 3, 2021</span>"#, vec!["Ann Lee", "Bo Chen"]),
+            (
+                r#"<div class="byline">By Ann Lee, Staff Writer</div>"#,
+                vec!["Ann Lee"],
+            ),
+            (
+                r#"<div class="author">Ann Lee | Editor-in-Chief</div>"#,
+                vec!["Ann Lee"],
+            ),
+            (
+                r#"<span class="byline">By Ann Lee and Bo Chen, June 3, 2021</span>"#,
+                vec!["Ann Lee", "Bo Chen"],
+            ),
             (r#"<p><i>Von Heike Buchter</i></p>"#, vec!["Heike Buchter"]),
-            (r#"<div class="x"><span>By</span> <span><a href="/a">Alex Roe</a></span></div>"#, vec!["Alex Roe"]),
+            (
+                r#"<div class="x"><span>By</span> <span><a href="/a">Alex Roe</a></span></div>"#,
+                vec!["Alex Roe"],
+            ),
         ] {
             let a = ex(&page("", byline, PARAS));
             assert_eq!(a.authors, want, "{byline}");
-            assert!(!a.body.contains("Staff Writer") && !a.body.starts_with("By"), "{byline}: {}", a.body);
+            assert!(
+                !a.body.contains("Staff Writer") && !a.body.starts_with("By"),
+                "{byline}: {}",
+                a.body
+            );
         }
     }
 
@@ -379,7 +407,9 @@ mod tests {
         let html = page(
             "",
             "",
-            &format!("{PARAS}<div id=\"comments\"><div class=\"comment-author\">Troll McTroll</div><p>Nice article, I think, and more words here.</p></div>"),
+            &format!(
+                "{PARAS}<div id=\"comments\"><div class=\"comment-author\">Troll McTroll</div><p>Nice article, I think, and more words here.</p></div>"
+            ),
         );
         assert!(ex(&html).authors.is_empty());
     }
@@ -411,12 +441,20 @@ mod tests {
         assert_eq!(a.title.as_deref(), Some("From JSON-LD"));
         // <title> with the site suffix removed (site from the URL).
         let a = ex_url(
-            &page("<title>Council votes on budget - examplenews</title>", "", PARAS),
+            &page(
+                "<title>Council votes on budget - examplenews</title>",
+                "",
+                PARAS,
+            ),
             "https://www.examplenews.com/x",
         );
         assert_eq!(a.title.as_deref(), Some("Council votes on budget"));
         // The heading that repeats the title is not body text.
-        let a = ex(&page("<title>Big Story</title>", "", &format!("<h1>Big Story</h1>{PARAS}")));
+        let a = ex(&page(
+            "<title>Big Story</title>",
+            "",
+            &format!("<h1>Big Story</h1>{PARAS}"),
+        ));
         assert!(a.body.starts_with("The first paragraph"), "{}", a.body);
     }
 
@@ -426,16 +464,60 @@ mod tests {
     fn date_sources() {
         let cases: Vec<(String, Option<&str>, &str)> = vec![
             (
-                page(r#"<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2021-03-04T05:06:07Z"}</script>"#, "", PARAS),
+                page(
+                    r#"<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2021-03-04T05:06:07Z"}</script>"#,
+                    "",
+                    PARAS,
+                ),
                 None,
                 "2021-03-04",
             ),
-            (page(r#"<meta property="article:published_time" content="2021-03-05T10:00:00+01:00">"#, "", PARAS), None, "2021-03-05"),
-            (page(r#"<meta name="dc.date" content="2021-03-06">"#, "", PARAS), None, "2021-03-06"),
-            (page("", r#"<time datetime="2021-03-07T08:00:00Z" pubdate>March 7</time>"#, PARAS), None, "2021-03-07"),
-            (page("", "", PARAS), Some("https://x.example/2021/03/08/story"), "2021-03-08"),
-            (page("", r#"<h1>Headline</h1><p class="x">Published 9 March 2021</p>"#, PARAS), None, "2021-03-09"),
-            (page("", r#"<span class="date">10.03.2021, 12:00 Uhr</span>"#, PARAS), None, "2021-03-10"),
+            (
+                page(
+                    r#"<meta property="article:published_time" content="2021-03-05T10:00:00+01:00">"#,
+                    "",
+                    PARAS,
+                ),
+                None,
+                "2021-03-05",
+            ),
+            (
+                page(r#"<meta name="dc.date" content="2021-03-06">"#, "", PARAS),
+                None,
+                "2021-03-06",
+            ),
+            (
+                page(
+                    "",
+                    r#"<time datetime="2021-03-07T08:00:00Z" pubdate>March 7</time>"#,
+                    PARAS,
+                ),
+                None,
+                "2021-03-07",
+            ),
+            (
+                page("", "", PARAS),
+                Some("https://x.example/2021/03/08/story"),
+                "2021-03-08",
+            ),
+            (
+                page(
+                    "",
+                    r#"<h1>Headline</h1><p class="x">Published 9 March 2021</p>"#,
+                    PARAS,
+                ),
+                None,
+                "2021-03-09",
+            ),
+            (
+                page(
+                    "",
+                    r#"<span class="date">10.03.2021, 12:00 Uhr</span>"#,
+                    PARAS,
+                ),
+                None,
+                "2021-03-10",
+            ),
         ];
         for (html, url, want) in cases {
             let a = match url {
@@ -448,7 +530,11 @@ mod tests {
 
     #[test]
     fn utc_date_one_day_off_the_url_takes_the_url_day() {
-        let html = page(r#"<meta property="article:published_time" content="2020-02-25T02:25:54+00:00">"#, "", PARAS);
+        let html = page(
+            r#"<meta property="article:published_time" content="2020-02-25T02:25:54+00:00">"#,
+            "",
+            PARAS,
+        );
         let a = ex_url(&html, "https://x.example/2020/02/24/story/");
         assert_eq!(day(a.published), "2020-02-24");
     }
@@ -459,10 +545,14 @@ mod tests {
     fn language_sources() {
         let a = ex(&format!("<html lang=\"de-AT\"><body>{PARAS}</body></html>"));
         assert_eq!(a.lang.as_deref(), Some("de"));
-        let a = ex(&format!("<html><head><meta http-equiv=\"content-language\" content=\"fr\"></head><body>{PARAS}</body></html>"));
+        let a = ex(&format!(
+            "<html><head><meta http-equiv=\"content-language\" content=\"fr\"></head><body>{PARAS}</body></html>"
+        ));
         assert_eq!(a.lang.as_deref(), Some("fr"));
         let german = "<p>Die Bundesregierung hat am Mittwoch beschlossen, dass die neuen Regeln für die Sicherheit der Netze schon im nächsten Jahr gelten sollen. Die Unternehmen müssen sich darauf einstellen.</p>";
-        let a = ex(&format!("<html><body><article>{german}{german}</article></body></html>"));
+        let a = ex(&format!(
+            "<html><body><article>{german}{german}</article></body></html>"
+        ));
         assert_eq!(a.lang.as_deref(), Some("de"));
     }
 
@@ -471,21 +561,66 @@ mod tests {
     #[test]
     fn boilerplate_is_not_body() {
         let boxes = [
-            ("nav", r#"<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/about">About us and the whole team</a></nav>"#),
-            ("header", r#"<header class="site-header"><a href="/">The Paper</a><ul class="menu"><li><a href="/a">Section A link</a></li><li><a href="/b">Section B link</a></li></ul></header>"#),
-            ("footer", r#"<footer><p>Imprint, privacy policy, terms and conditions of the whole site, all in one footer.</p></footer>"#),
-            ("aside", r#"<aside><p>A sidebar paragraph, with commas, that is long enough to look like text.</p></aside>"#),
-            ("form", r#"<form class="search-form"><label>Search the site</label><input name="q"><button>Go</button></form>"#),
-            ("comments", r#"<div id="comments"><h3>12 comments</h3><div class="comment"><p>I disagree with this article, strongly, and here is why it is all wrong.</p></div></div>"#),
-            ("share", r#"<div class="share-buttons"><a href="https://twitter.com/share">Share on Twitter</a> <a href="https://facebook.com/share">Share on Facebook</a></div>"#),
-            ("follow", r#"<div class="follow-us"><p>Follow us on social media for more stories like this one, every day.</p></div>"#),
-            ("newsletter", r#"<div class="newsletter-signup"><p>Get the best stories in your inbox every morning, free, with our daily newsletter.</p><input type="email"><button>Sign up</button></div>"#),
-            ("cookie", r#"<div id="cookie-consent"><p>We use cookies to improve your experience, and by continuing you accept them.</p><button>OK</button></div>"#),
-            ("related", r#"<div class="related-posts"><h3>Related articles</h3><ul><li><a href="/1">Another story about something else entirely</a></li><li><a href="/2">Yet another story, with a comma</a></li></ul></div>"#),
-            ("author bio", r#"<div class="author-bio"><p>Jane Roe is a senior correspondent who has covered security, policy, and technology for two decades.</p></div>"#),
-            ("about the author", r#"<section class="about-the-author"><h3>About the Author</h3><p>Jane Roe writes about things, places, and people, for many publications.</p></section>"#),
-            ("read more", r#"<p>Read more: <a href="/other">Another story about a completely different subject</a></p>"#),
-            ("caption", r#"<figure><img src="a.jpg"><figcaption>Photo: Jane Roe / Agency, taken in the city centre</figcaption></figure>"#),
+            (
+                "nav",
+                r#"<nav><a href="/">Home</a> <a href="/news">News</a> <a href="/about">About us and the whole team</a></nav>"#,
+            ),
+            (
+                "header",
+                r#"<header class="site-header"><a href="/">The Paper</a><ul class="menu"><li><a href="/a">Section A link</a></li><li><a href="/b">Section B link</a></li></ul></header>"#,
+            ),
+            (
+                "footer",
+                r#"<footer><p>Imprint, privacy policy, terms and conditions of the whole site, all in one footer.</p></footer>"#,
+            ),
+            (
+                "aside",
+                r#"<aside><p>A sidebar paragraph, with commas, that is long enough to look like text.</p></aside>"#,
+            ),
+            (
+                "form",
+                r#"<form class="search-form"><label>Search the site</label><input name="q"><button>Go</button></form>"#,
+            ),
+            (
+                "comments",
+                r#"<div id="comments"><h3>12 comments</h3><div class="comment"><p>I disagree with this article, strongly, and here is why it is all wrong.</p></div></div>"#,
+            ),
+            (
+                "share",
+                r#"<div class="share-buttons"><a href="https://twitter.com/share">Share on Twitter</a> <a href="https://facebook.com/share">Share on Facebook</a></div>"#,
+            ),
+            (
+                "follow",
+                r#"<div class="follow-us"><p>Follow us on social media for more stories like this one, every day.</p></div>"#,
+            ),
+            (
+                "newsletter",
+                r#"<div class="newsletter-signup"><p>Get the best stories in your inbox every morning, free, with our daily newsletter.</p><input type="email"><button>Sign up</button></div>"#,
+            ),
+            (
+                "cookie",
+                r#"<div id="cookie-consent"><p>We use cookies to improve your experience, and by continuing you accept them.</p><button>OK</button></div>"#,
+            ),
+            (
+                "related",
+                r#"<div class="related-posts"><h3>Related articles</h3><ul><li><a href="/1">Another story about something else entirely</a></li><li><a href="/2">Yet another story, with a comma</a></li></ul></div>"#,
+            ),
+            (
+                "author bio",
+                r#"<div class="author-bio"><p>Jane Roe is a senior correspondent who has covered security, policy, and technology for two decades.</p></div>"#,
+            ),
+            (
+                "about the author",
+                r#"<section class="about-the-author"><h3>About the Author</h3><p>Jane Roe writes about things, places, and people, for many publications.</p></section>"#,
+            ),
+            (
+                "read more",
+                r#"<p>Read more: <a href="/other">Another story about a completely different subject</a></p>"#,
+            ),
+            (
+                "caption",
+                r#"<figure><img src="a.jpg"><figcaption>Photo: Jane Roe / Agency, taken in the city centre</figcaption></figure>"#,
+            ),
         ];
         for (name, html) in boxes {
             let doc = page("", "", &format!("{PARAS}{html}"));
@@ -599,7 +734,9 @@ mod tests {
         assert_eq!(a.warnings.len(), 1);
         // Empty and garbage input.
         assert_eq!(ex("").body, "");
-        let garbage: String = (0..5000u32).filter_map(|i| char::from_u32((i * 7919) % 0x3000)).collect();
+        let garbage: String = (0..5000u32)
+            .filter_map(|i| char::from_u32((i * 7919) % 0x3000))
+            .collect();
         let _ = ex(&garbage);
         let _ = ex("<<<&&&<!--<script><svg><table><td><li><a href='");
     }
@@ -607,7 +744,9 @@ mod tests {
     #[test]
     fn fragments_and_block_text() {
         assert_eq!(
-            html_fragment_to_text("<p>One &amp; <b>two</b></p><ul><li>three</li></ul><script>x</script>"),
+            html_fragment_to_text(
+                "<p>One &amp; <b>two</b></p><ul><li>three</li></ul><script>x</script>"
+            ),
             "One & two\n\nthree"
         );
         let doc = Html::parse_document("<div id=a><p>keep</p><p id=b>drop</p></div>");

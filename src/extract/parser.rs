@@ -33,7 +33,12 @@ const BUILDER_MAX_DEPTH: usize = MAX_DEPTH * 2 + 32;
 /// Parses a whole document.
 pub fn parse_document(html: &str) -> Dom<'_> {
     let mut b = Builder::new();
-    Tokenizer { src: html, b: html.as_bytes(), pos: 0 }.run(&mut b);
+    Tokenizer {
+        src: html,
+        b: html.as_bytes(),
+        pos: 0,
+    }
+    .run(&mut b);
     b.finish()
 }
 
@@ -64,8 +69,14 @@ impl<'a> Tokenizer<'a> {
             };
             let lt = start + off;
             let next = self.b.get(lt + 1).copied().unwrap_or(0);
-            let is_markup = next == b'!' || next == b'?' || next.is_ascii_alphabetic()
-                || (next == b'/' && self.b.get(lt + 2).is_some_and(|c| c.is_ascii_alphabetic() || *c == b'>'));
+            let is_markup = next == b'!'
+                || next == b'?'
+                || next.is_ascii_alphabetic()
+                || (next == b'/'
+                    && self
+                        .b
+                        .get(lt + 2)
+                        .is_some_and(|c| c.is_ascii_alphabetic() || *c == b'>'));
             if !is_markup {
                 // A literal '<': text up to and including it.
                 b.text(decode(&self.src[start..lt + 1], false));
@@ -202,7 +213,11 @@ impl<'a> Tokenizer<'a> {
             let (c_end, after) = find_end_tag(bytes, from, name.as_bytes());
             if c_end > from {
                 let t = &self.src[from..c_end];
-                b.text(if escapable { decode(t, false) } else { Cow::Borrowed(t) });
+                b.text(if escapable {
+                    decode(t, false)
+                } else {
+                    Cow::Borrowed(t)
+                });
             }
             b.end_tag(&name);
             self.pos = after;
@@ -231,7 +246,8 @@ fn find_end_tag(b: &[u8], from: usize, name: &[u8]) -> (usize, usize) {
         let n1 = at + 2 + name.len();
         if n1 <= len
             && b[at + 2..n1].eq_ignore_ascii_case(name)
-            && b.get(n1).is_none_or(|c| is_ws(*c) || *c == b'/' || *c == b'>')
+            && b.get(n1)
+                .is_none_or(|c| is_ws(*c) || *c == b'/' || *c == b'>')
         {
             let end = memchr(b'>', &b[n1..]).map_or(len, |q| n1 + q + 1);
             return (at, end);
@@ -292,7 +308,9 @@ fn reference(b: &[u8], in_attr: bool) -> Option<((char, Option<char>), usize)> {
                 (b[j] as char).to_digit(10)
             };
             let Some(d) = d else { break };
-            v = v.saturating_mul(if hex { 16 } else { 10 }).saturating_add(d);
+            v = v
+                .saturating_mul(if hex { 16 } else { 10 })
+                .saturating_add(d);
             j += 1;
         }
         if j == start {
@@ -343,7 +361,10 @@ fn reference(b: &[u8], in_attr: bool) -> Option<((char, Option<char>), usize)> {
         if let Some(&v) = NAMED_ENTITIES.get(prefix)
             && v.0 != 0
         {
-            if in_attr && b.get(k).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'=') {
+            if in_attr
+                && b.get(k)
+                    .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'=')
+            {
                 return None;
             }
             return Some((to_chars(v)?, k));
@@ -381,15 +402,48 @@ fn closes_p(t: Tag) -> bool {
     use Tag::*;
     matches!(
         t,
-        Address | Article | Aside | Blockquote | Center | Details | Dialog | Div | Dl | Fieldset | Figcaption | Figure
-            | Footer | Header | Hgroup | Main | Menu | Nav | Ol | P | Section | Summary | Ul | H1 | H2 | H3 | H4 | H5
-            | H6 | Pre | Form | Table | Hr
+        Address
+            | Article
+            | Aside
+            | Blockquote
+            | Center
+            | Details
+            | Dialog
+            | Div
+            | Dl
+            | Fieldset
+            | Figcaption
+            | Figure
+            | Footer
+            | Header
+            | Hgroup
+            | Main
+            | Menu
+            | Nav
+            | Ol
+            | P
+            | Section
+            | Summary
+            | Ul
+            | H1
+            | H2
+            | H3
+            | H4
+            | H5
+            | H6
+            | Pre
+            | Form
+            | Table
+            | Hr
     )
 }
 
 fn is_void(t: Tag) -> bool {
     use Tag::*;
-    matches!(t, Br | Hr | Img | Input | Link | Meta | Col | Embed | Source | Wbr)
+    matches!(
+        t,
+        Br | Hr | Img | Input | Link | Meta | Col | Embed | Source | Wbr
+    )
 }
 
 /// "Special" elements in the spec's sense: a generic end tag does not
@@ -398,16 +452,69 @@ fn is_special(t: Tag) -> bool {
     use Tag::*;
     matches!(
         t,
-        Address | Article | Aside | Blockquote | Body | Button | Caption | Center | Col | Colgroup | Dd | Details
-            | Dialog | Div | Dl | Dt | Fieldset | Figcaption | Figure | Footer | Form | H1 | H2 | H3 | H4 | H5 | H6
-            | Head | Header | Hgroup | Html | Iframe | Li | Main | Menu | Nav | Object | Ol | P | Pre | Section
-            | Select | Summary | Table | Tbody | Td | Template | Textarea | Tfoot | Th | Thead | Title | Tr | Ul
+        Address
+            | Article
+            | Aside
+            | Blockquote
+            | Body
+            | Button
+            | Caption
+            | Center
+            | Col
+            | Colgroup
+            | Dd
+            | Details
+            | Dialog
+            | Div
+            | Dl
+            | Dt
+            | Fieldset
+            | Figcaption
+            | Figure
+            | Footer
+            | Form
+            | H1
+            | H2
+            | H3
+            | H4
+            | H5
+            | H6
+            | Head
+            | Header
+            | Hgroup
+            | Html
+            | Iframe
+            | Li
+            | Main
+            | Menu
+            | Nav
+            | Object
+            | Ol
+            | P
+            | Pre
+            | Section
+            | Select
+            | Summary
+            | Table
+            | Tbody
+            | Td
+            | Template
+            | Textarea
+            | Tfoot
+            | Th
+            | Thead
+            | Title
+            | Tr
+            | Ul
     )
 }
 
 fn is_formatting(t: Tag) -> bool {
     use Tag::*;
-    matches!(t, A | B | Big | Code | Em | Font | I | S | Small | Strong | Tt | U)
+    matches!(
+        t,
+        A | B | Big | Code | Em | Font | I | S | Small | Strong | Tt | U
+    )
 }
 
 /// Boundaries of the default scope.
@@ -421,7 +528,13 @@ fn scope_boundary(t: Tag) -> bool {
 fn is_head_content(t: Tag) -> bool {
     matches!(
         t,
-        Tag::Meta | Tag::Title | Tag::Link | Tag::Style | Tag::Script | Tag::Noscript | Tag::Template
+        Tag::Meta
+            | Tag::Title
+            | Tag::Link
+            | Tag::Style
+            | Tag::Script
+            | Tag::Noscript
+            | Tag::Template
     )
 }
 
@@ -544,7 +657,10 @@ impl<'a> Builder<'a> {
             }
             let cur = self.dom.nodes[self.current() as usize].tag;
             if self.mode == Mode::InHead
-                && matches!(cur, Tag::Title | Tag::Script | Tag::Style | Tag::Noscript | Tag::Template)
+                && matches!(
+                    cur,
+                    Tag::Title | Tag::Script | Tag::Style | Tag::Noscript | Tag::Template
+                )
             {
                 // Raw text of a head element (sent right after its start tag).
             } else {
@@ -672,10 +788,8 @@ impl<'a> Builder<'a> {
                     self.pop();
                 }
             }
-            Option => {
-                if self.dom.nodes[self.current() as usize].tag == Option {
-                    self.pop();
-                }
+            Option if self.dom.nodes[self.current() as usize].tag == Option => {
+                self.pop();
             }
             A => {
                 // An open <a> is closed by a new one.
@@ -689,10 +803,16 @@ impl<'a> Builder<'a> {
                 }
             }
             Tr => {
-                self.close_table_part(|t| matches!(t, Tr | Td | Th), |t| matches!(t, Tbody | Thead | Tfoot | Table));
+                self.close_table_part(
+                    |t| matches!(t, Tr | Td | Th),
+                    |t| matches!(t, Tbody | Thead | Tfoot | Table),
+                );
             }
             Td | Th => {
-                self.close_table_part(|t| matches!(t, Td | Th), |t| matches!(t, Tr | Tbody | Thead | Tfoot | Table));
+                self.close_table_part(
+                    |t| matches!(t, Td | Th),
+                    |t| matches!(t, Tr | Tbody | Thead | Tfoot | Table),
+                );
             }
             Tbody | Thead | Tfoot | Caption | Colgroup => {
                 self.close_table_part(
@@ -866,24 +986,38 @@ mod tests {
     #[test]
     fn document_structure() {
         assert_eq!(
-            outline("<!DOCTYPE html><html lang=en><head><title>T &amp; U</title><meta charset=utf-8></head><body><p>a<b>b</b></p></body></html>"),
+            outline(
+                "<!DOCTYPE html><html lang=en><head><title>T &amp; U</title><meta charset=utf-8></head><body><p>a<b>b</b></p></body></html>"
+            ),
             "html(head(title('T & U')meta())body(p('a'b('b'))))"
         );
         // Missing html/head/body.
-        assert_eq!(outline("<title>x</title><p>y"), "html(head(title('x'))body(p('y')))");
+        assert_eq!(
+            outline("<title>x</title><p>y"),
+            "html(head(title('x'))body(p('y')))"
+        );
     }
 
     #[test]
     fn implied_end_tags() {
-        assert_eq!(outline("<p>a<p>b<div>c</div>"), "html(body(p('a')p('b')div('c')))");
-        assert_eq!(outline("<ul><li>a<li>b</ul>"), "html(body(ul(li('a')li('b'))))");
+        assert_eq!(
+            outline("<p>a<p>b<div>c</div>"),
+            "html(body(p('a')p('b')div('c')))"
+        );
+        assert_eq!(
+            outline("<ul><li>a<li>b</ul>"),
+            "html(body(ul(li('a')li('b'))))"
+        );
         assert_eq!(
             outline("<table><tr><td>a<td>b<tr><td>c</table>d"),
             "html(body(table(tr(td('a')td('b'))tr(td('c')))'d'))"
         );
         assert_eq!(outline("<h2>a<h3>b"), "html(body(h2('a')h3('b')))");
         assert_eq!(outline("<div><p>x</div>y"), "html(body(div(p('x'))'y'))");
-        assert_eq!(outline("<a href=1>x<a href=2>y"), "html(body(a('x')a('y')))");
+        assert_eq!(
+            outline("<a href=1>x<a href=2>y"),
+            "html(body(a('x')a('y')))"
+        );
     }
 
     #[test]
@@ -932,7 +1066,23 @@ mod tests {
 
     #[test]
     fn truncated_input_does_not_panic() {
-        for s in ["<", "<a", "<a b", "<a b=", "<a b='", "</", "</a", "&", "&#", "&#x", "&#99999999999;", "<!--", "<?", "<!x", "é<b>é"] {
+        for s in [
+            "<",
+            "<a",
+            "<a b",
+            "<a b=",
+            "<a b='",
+            "</",
+            "</a",
+            "&",
+            "&#",
+            "&#x",
+            "&#99999999999;",
+            "<!--",
+            "<?",
+            "<!x",
+            "é<b>é",
+        ] {
             let _ = parse_document(s);
         }
     }

@@ -45,21 +45,47 @@ pub struct Prepared {
 
 /// Elements whose content is dropped together with the element.
 const DROP_WITH_CONTENT: &[&[u8]] = &[
-    b"script", b"style", b"noscript", b"template", b"svg", b"iframe", b"noembed", b"noframes",
+    b"script",
+    b"style",
+    b"noscript",
+    b"template",
+    b"svg",
+    b"iframe",
+    b"noembed",
+    b"noframes",
     b"object",
 ];
 /// Elements whose content is text up to the end tag; kept as they are.
 const KEEP_RAW: &[&[u8]] = &[b"title", b"textarea", b"xmp"];
 /// Void elements: no end tag, no nesting.
 const VOID: &[&[u8]] = &[
-    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta",
-    b"param", b"source", b"track", b"wbr", b"keygen", b"image",
+    b"area", b"base", b"br", b"col", b"embed", b"hr", b"img", b"input", b"link", b"meta", b"param",
+    b"source", b"track", b"wbr", b"keygen", b"image",
 ];
 /// Elements whose end tag is optional or that the tree builder closes
 /// implicitly; they never count towards the depth (and are never dropped).
 const IMPLIED_END: &[&[u8]] = &[
-    b"p", b"li", b"dt", b"dd", b"option", b"optgroup", b"tr", b"td", b"th", b"thead", b"tbody",
-    b"tfoot", b"rb", b"rt", b"rtc", b"rp", b"colgroup", b"caption", b"html", b"head", b"body",
+    b"p",
+    b"li",
+    b"dt",
+    b"dd",
+    b"option",
+    b"optgroup",
+    b"tr",
+    b"td",
+    b"th",
+    b"thead",
+    b"tbody",
+    b"tfoot",
+    b"rb",
+    b"rt",
+    b"rtc",
+    b"rp",
+    b"colgroup",
+    b"caption",
+    b"html",
+    b"head",
+    b"body",
 ];
 
 fn is_one_of(name: &[u8], set: &[&[u8]]) -> bool {
@@ -365,8 +391,7 @@ impl<'a> Scanner<'a> {
                 if let Some(r) = v {
                     self.out.push('=');
                     let raw = &src[r];
-                    if raw.starts_with(['"', '\'']) && raw.len() >= 2 && raw.ends_with(&raw[..1])
-                    {
+                    if raw.starts_with(['"', '\'']) && raw.len() >= 2 && raw.ends_with(&raw[..1]) {
                         self.out.push_str(raw);
                     } else {
                         self.out.push('"');
@@ -396,8 +421,9 @@ impl<'a> Scanner<'a> {
             let n1 = n0 + lname.len();
             if n1 <= len
                 && b[n0..n1].eq_ignore_ascii_case(lname)
-                && b.get(n1)
-                    .is_none_or(|c| matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>'))
+                && b.get(n1).is_none_or(|c| {
+                    matches!(c, b' ' | b'\t' | b'\n' | b'\r' | b'\x0c' | b'/' | b'>')
+                })
             {
                 let end = memchr(b'>', &b[n1..]).map_or(len, |q| n1 + q + 1);
                 return (at, end);
@@ -457,7 +483,8 @@ mod tests {
     #[test]
     fn long_attribute_values_are_dropped() {
         let big = "A".repeat(MAX_ATTR_BYTES + 10);
-        let html = format!(r#"<p class="x"><img src="data:image/png;base64,{big}" alt='a "b"'>t</p>"#);
+        let html =
+            format!(r#"<p class="x"><img src="data:image/png;base64,{big}" alt='a "b"'>t</p>"#);
         let p = prepare(&html);
         assert_eq!(p.html, r#"<p class="x"><img alt='a "b"'>t</p>"#);
     }
@@ -465,8 +492,22 @@ mod tests {
     #[test]
     fn unterminated_constructs_do_not_panic() {
         for s in [
-            "<", "<!", "<!--", "<!-- x", "<a href=\"x", "<script>x", "</", "</a", "<p/", "<!-->",
-            "é<", "<\u{e9}", "<a b='\u{e9}", "<title>x", "</>", "<?x",
+            "<",
+            "<!",
+            "<!--",
+            "<!-- x",
+            "<a href=\"x",
+            "<script>x",
+            "</",
+            "</a",
+            "<p/",
+            "<!-->",
+            "é<",
+            "<\u{e9}",
+            "<a b='\u{e9}",
+            "<title>x",
+            "</>",
+            "<?x",
         ] {
             let p = prepare(s);
             assert!(p.html.len() <= s.len() + 2, "{s:?} -> {:?}", p.html);

@@ -58,8 +58,8 @@ pub fn similarity(a: &str, b: &str) -> f64 {
     }
     let total: usize = tb.iter().map(|w| w.chars().count()).sum::<usize>() + tb.len() - 1;
     let uniq: Vec<&String> = tb.iter().filter(|w| !ta.contains(w)).collect();
-    let uniq_len: usize = uniq.iter().map(|w| w.chars().count()).sum::<usize>()
-        + uniq.len().saturating_sub(1);
+    let uniq_len: usize =
+        uniq.iter().map(|w| w.chars().count()).sum::<usize>() + uniq.len().saturating_sub(1);
     if total == 0 {
         return 0.0;
     }
