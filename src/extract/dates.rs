@@ -266,6 +266,8 @@ static ISO_DATE: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b((?:19|20)\d{2})-(\d{1,2})-(\d{1,2})\b"));
 static NUMERIC_DATE: LazyLock<Regex> =
     LazyLock::new(|| re(r"\b(\d{1,2})([./])\s?(\d{1,2})([./])\s?((?:19|20)\d{2})\b"));
+static DOTTED_SHORT_YEAR: LazyLock<Regex> =
+    LazyLock::new(|| re(r"(?:^|[^.\d])(\d{2})\.(\d{2})\.(\d{2})(?:[^.\d]|$)"));
 static CJK_DATE: LazyLock<Regex> =
     LazyLock::new(|| re(r"((?:19|20)\d{2})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日"));
 static URL_DATE: LazyLock<Regex> = LazyLock::new(|| {
@@ -324,6 +326,16 @@ pub fn find_date_in_text(text: &str, month_first: bool) -> Option<NaiveDate> {
         consider(
             c.get(0).map_or(0, |m| m.start()),
             ymd(&c[5], m, &d.to_string()),
+        );
+    }
+    if let Some(c) = DOTTED_SHORT_YEAR.captures(text) {
+        // "23.09.22": the 2000s up to '69, else the 1900s.
+        let yy: i32 = c[3].parse().unwrap_or(0);
+        let y = if yy < 70 { 2000 + yy } else { 1900 + yy };
+        let m = c[2].parse().ok();
+        consider(
+            c.get(0).map_or(0, |m| m.start()),
+            m.and_then(|m| ymd(&y.to_string(), m, &c[1])),
         );
     }
     if let Some(c) = CJK_DATE.captures(text) {
@@ -408,6 +420,8 @@ mod tests {
         assert_eq!(f("18 października 2019").as_deref(), Some("2019-10-18"));
         assert_eq!(f("am 18.10.2019 um").as_deref(), Some("2019-10-18"));
         assert_eq!(f("2019年10月18日").as_deref(), Some("2019-10-18"));
+        assert_eq!(f("Am 23.09.22 um").as_deref(), Some("2022-09-23"));
+        assert_eq!(f("Version 1.2.33").as_deref(), None);
         assert_eq!(
             f("Updated 2019-10-18 and 2019-10-20").as_deref(),
             Some("2019-10-18")

@@ -141,7 +141,7 @@ const PATTERNS: &[(u32, &str)] = &[
     ),
     (
         1 << (BOILER_SHIFT + 3),
-        "newsletter subscribe subscription signup sign-up opt-?in^ mailchimp mc4wp mailing-?list email-?signup email-?capture email-?form paywall regwall piano",
+        "newsletter subscribe subscription signup sign-up opt-?in^ mailchimp mc4wp mailing-?list email-?signup email-?capture email-?form",
     ),
     (
         1 << (BOILER_SHIFT + 4),

@@ -44,6 +44,9 @@ pub struct Facts<'d> {
     pub in_boiler: Vec<bool>,
     /// Collapsed text length of each node's visible subtree.
     pub text_len: Vec<u32>,
+    /// Inside a comment section or a related-articles box (their dates are
+    /// not the article's).
+    pub in_other_items: Vec<bool>,
 }
 
 /// Collects the facts in one pass.
@@ -52,12 +55,21 @@ pub fn collect<'d>(dom: &'d Dom<'_>, hints: &[Hints], base: &Base) -> Facts<'d> 
         hidden: vec![false; dom.len()],
         in_boiler: vec![false; dom.len()],
         text_len: base.raw_len.clone(),
+        in_other_items: vec![false; dom.len()],
         ..Facts::default()
     };
     for (i, n) in dom.nodes.iter().enumerate() {
         if let Some(p) = dom.parent(i) {
             f.hidden[i] = f.hidden[p];
             f.in_boiler[i] = f.in_boiler[p];
+            f.in_other_items[i] = f.in_other_items[p];
+        }
+        if hints[i]
+            .boiler
+            .is_some_and(|b| matches!(b, Boiler::Comments | Boiler::Related))
+            && !guarded(base, i, &hints[i])
+        {
+            f.in_other_items[i] = true;
         }
         if n.tag == Tag::Form
             || hints[i].boiler.is_some_and(|b| {
@@ -672,8 +684,8 @@ fn published_from_page(
     {
         return Some(d);
     }
-    for &i in &facts.date_hint {
-        if facts.in_boiler[i] {
+    for &i in facts.date_hint.iter().chain(&facts.byline) {
+        if facts.in_other_items[i] {
             continue;
         }
         for attr in ["datetime", "content", "title", "data-date"] {
@@ -721,13 +733,15 @@ fn date_near_headline(
     facts: &Facts<'_>,
     month_first: bool,
 ) -> Option<chrono::NaiveDate> {
-    let &h = facts
+    let h = facts
         .h1
         .iter()
-        .find(|&&i| !facts.hidden[i] && !facts.in_boiler[i])?;
+        .copied()
+        .find(|&i| !facts.hidden[i] && !facts.in_other_items[i])
+        .or_else(|| (0..dom.len()).find(|&i| dom.tag(i) == Tag::H2 && !facts.hidden[i]))?;
     // Text nodes: up to 10 before the heading, 80 after it.
     let texts: Vec<usize> = (0..dom.len())
-        .filter(|&i| dom.tag(i) == Tag::Text && !facts.hidden[i] && !facts.in_boiler[i])
+        .filter(|&i| dom.tag(i) == Tag::Text && !facts.hidden[i] && !facts.in_other_items[i])
         .collect();
     let pos = texts.partition_point(|&i| i < h);
     let from = pos.saturating_sub(10);
@@ -737,8 +751,14 @@ fn date_near_headline(
         .iter()
         .chain(texts[from..pos].iter().rev())
         .filter_map(|&i| {
-            let t = dom.nodes[i].text.trim();
-            (t.len() >= 6 && t.len() <= 200)
+            // Short texts, or the start of a paragraph ("01.02.2022 – The ...").
+            let full = dom.nodes[i].text.trim();
+            let t = if full.len() > 200 {
+                super::text::cut(full, 40)
+            } else {
+                full
+            };
+            (t.len() >= 6)
                 .then(|| find_date_in_text(t, month_first))
                 .flatten()
         })
