@@ -286,7 +286,14 @@ fn re(s: &str) -> Regex {
 /// "Read more: ..." and its translations: a pointer to another article.
 static READ_MORE: LazyLock<Regex> = LazyLock::new(|| {
     re(
-        r"(?i)^(?:read more|read also|also read|see also|related(?: articles?| stories| content| posts| coverage| reading)?|more on this(?: story)?|recommended|lea (?:también|más|además)|lee (?:también|más)|le puede interesar|te puede interesar|también te puede interesar|mire|ver también|lesen sie (?:auch|mehr|hier)|mehr zum thema|mehr dazu|mehr zu|auch interessant|das könnte sie auch interessieren|das könnte dich auch interessieren|schon gelesen|weiterlesen|weitere artikel|zum thema|czytaj (?:więcej|też|także|również)|zobacz (?:też|także|również)|dowiedz się więcej|(?:à )?lire aussi|à lire également|voir aussi|sur le même sujet|leia (?:também|mais)|veja também|leggi anche|vedi anche)\b\s*[:.!?…-]?",
+        r"(?i)^(?:read more|read also|also read|keep reading|see also|related(?: articles?| stories| content| posts| coverage| reading)?|more on this(?: story)?|recommended|lea (?:también|más|además)|lee (?:también|más)|le puede interesar|te puede interesar|también te puede interesar|mire|ver también|lesen sie (?:auch|mehr|hier)|mehr zum thema|mehr dazu|mehr zu|mehr themen|auch lesen|verwandte themen(?:bereiche)?|auch interessant|das könnte sie auch interessieren|das könnte dich auch interessieren|schon gelesen|weiterlesen|weitere artikel|zum thema|czytaj (?:więcej|też|także|również)|zobacz (?:też|także|również)|dowiedz się więcej|(?:à )?lire aussi|à lire également|voir aussi|sur le même sujet|leia (?:também|mais)|veja também|leggi anche|vedi anche)\b\s*[:.!?…-]?",
+    )
+});
+/// Calls to action in short blocks: share, follow, comment, rate,
+/// subscribe, and bare advertising labels.
+static CALL_TO_ACTION: LazyLock<Regex> = LazyLock::new(|| {
+    re(
+        r"(?i)^(?:share (?:this|on|the)|diesen artikel teilen|artikel teilen|teilen sie|compartir|partager|udostępnij|follow us|folgen sie uns|síguenos|siguenos|suivez-nous|nos siga|obserwuj nas|leave a (?:comment|reply)|post a comment|kommentar (?:verfassen|schreiben|abgeben)|schreibe einen kommentar|laisser un commentaire|deja (?:un|tu) comentario|dodaj komentarz|rate this|artikel bewerten|(?:sign up|subscribe) (?:for|to|now)|newsletter abonnieren|zum newsletter|jetzt (?:anmelden|abonnieren)|abonnez-vous|inscríbete|suscríbete|(?:advertisement|anzeige|werbung|reklama|publicidad|publicité)\b\s*$)",
     )
 });
 /// Picture credits and copyright lines.
@@ -307,7 +314,8 @@ fn filter_blocks(blocks: Vec<Block>) -> Vec<String> {
             let len = b.text.chars().count();
             let ld = b.link_density();
             !((READ_MORE.is_match(&b.text) && (len < 300 || ld > 0.3))
-                || (CREDIT.is_match(&b.text) && len < 200))
+                || (CREDIT.is_match(&b.text) && len < 200)
+                || (CALL_TO_ACTION.is_match(&b.text) && len < 150))
         })
         .collect();
     // Bare links before and after the text: navigation ("Older post",
@@ -1091,4 +1099,54 @@ fn is_data_table(dom: &Dom<'_>, t: usize) -> bool {
         i += 1;
     }
     rows >= 10 || max_cols > 4 || rows * max_cols > 10
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn block(text: &str, link_chars: usize, heading: bool) -> Block {
+        let chars = text.chars().filter(|c| !c.is_whitespace()).count();
+        Block {
+            text: text.to_string(),
+            link_chars: link_chars.min(chars),
+            chars,
+            heading,
+        }
+    }
+
+    #[test]
+    fn block_filters() {
+        let text = "An ordinary paragraph of the article, with a comma, and more words.";
+        let blocks = vec![
+            block("Home", 4, false),
+            block(text, 0, false),
+            block("Read more: Another story entirely", 20, false),
+            block("Lesen Sie auch: Ein anderer Artikel", 20, false),
+            block("Photo: Jane Roe / Agency", 0, false),
+            block("© 2024 The Paper. All rights reserved.", 0, false),
+            block("Share this:", 0, false),
+            block("Advertisement", 0, false),
+            block("Try it now", 8, false),
+            block(text, 0, false),
+            block("Older post", 9, false),
+            block("Related", 0, true),
+        ];
+        assert_eq!(
+            filter_blocks(blocks),
+            vec![text, "Try it now", text],
+            "bare links are only dropped before and after the text"
+        );
+        // A page of links only keeps them.
+        assert_eq!(filter_blocks(vec![block("Home", 4, false)]), vec!["Home"]);
+    }
+
+    #[test]
+    fn patterns_compile() {
+        assert!(READ_MORE.is_match("Related Content:"));
+        assert!(READ_MORE.is_match("LE PUEDE INTERESAR: algo"));
+        assert!(CREDIT.is_match("Foto: dpa"));
+        assert!(CALL_TO_ACTION.is_match("Follow us on Twitter"));
+        assert!(!CALL_TO_ACTION.is_match("Advertisements for the new law ran for weeks."));
+    }
 }
