@@ -338,19 +338,48 @@ pub fn title(
             return Some(h.clone());
         }
     }
+    // A metadata title that is only a section or site name ("News",
+    // "Medienmitteilungen") loses to the page's one real headline.
+    let generic = |t: &str| {
+        let words = t.split_whitespace().count();
+        words <= 2
+            || is_site(t)
+            || (words <= 4
+                && t.split(['|', '-', '–', '—', '»', '·'])
+                    .any(|p| is_site(p.trim())))
+    };
+    let lone_headline = match h1s.as_slice() {
+        [h] if h.split_whitespace().count() >= 4 && !h.split_whitespace().any(is_site) => {
+            Some(h.clone())
+        }
+        _ => None,
+    };
     if let Some(m) = meta {
-        return Some(strip_site(&m, site_names, h1s.first().map(String::as_str)));
+        let s = strip_site(&m, site_names, h1s.first().map(String::as_str));
+        if generic(&s)
+            && let Some(h) = lone_headline
+        {
+            return Some(h);
+        }
+        return Some(s);
     }
     if let Some(h) = &ld.headline {
         return Some(h.clone());
     }
     if let Some(t) = tag {
         let s = strip_site(&t, site_names, None);
-        if s != t {
-            return Some(s);
+        let s = if s != t {
+            s
+        } else {
+            // No site name to strip: Readability's rule on separators.
+            readability_title(&t, &h1s)
+        };
+        if generic(&s)
+            && let Some(h) = lone_headline
+        {
+            return Some(h);
         }
-        // No site name to strip: Readability's rule on separators.
-        return Some(readability_title(&t, &h1s));
+        return Some(s);
     }
     h1s.into_iter().next()
 }

@@ -449,6 +449,16 @@ mod tests {
             "https://www.examplenews.com/x",
         );
         assert_eq!(a.title.as_deref(), Some("Council votes on budget"));
+        // A section name as metadata title loses to the page's one headline.
+        let a = ex(&page(
+            r#"<meta property="og:title" content="Press releases">"#,
+            "<h1>Vaccination stays open everywhere until February</h1>",
+            PARAS,
+        ));
+        assert_eq!(
+            a.title.as_deref(),
+            Some("Vaccination stays open everywhere until February")
+        );
         // The heading that repeats the title is not body text.
         let a = ex(&page(
             "<title>Big Story</title>",
