@@ -118,15 +118,21 @@ pub fn extract(input: &BodyInput<'_, '_>, base: &Base) -> Vec<String> {
     best
 }
 
-/// The first visible `h1`/`h2` that repeats the title.
-fn find_title_heading(input: &BodyInput<'_, '_>, base: &Base) -> Option<usize> {
+/// The first visible `h1`/`h2` that repeats the title (Readability's test:
+/// its words are in the title), and whether it is the whole title (the
+/// title's words are in it, too).
+fn find_title_heading(input: &BodyInput<'_, '_>, base: &Base) -> Option<(usize, bool)> {
     let title = input.title?;
     let dom = input.dom;
-    (0..dom.len()).find(|&i| {
-        matches!(dom.tag(i), Tag::H1 | Tag::H2)
-            && base.raw_len[i] > 0
-            && base.raw_len[i] < 1000
-            && similarity(title, &dom.raw_text(i)) > 0.75
+    (0..dom.len()).find_map(|i| {
+        if !matches!(dom.tag(i), Tag::H1 | Tag::H2)
+            || base.raw_len[i] == 0
+            || base.raw_len[i] >= 1000
+        {
+            return None;
+        }
+        let text = dom.raw_text(i);
+        (similarity(title, &text) > 0.75).then(|| (i, similarity(&text, title) > 0.75))
     })
 }
 
@@ -204,6 +210,9 @@ struct Attempt<'x> {
     candidates: Vec<usize>,
     /// The heading that repeats the title (removed from the text).
     title_heading: Option<usize>,
+    /// The same heading when it is the whole title: the article's headline,
+    /// which the standfirst follows and nothing of the text precedes.
+    headline: Option<usize>,
     /// Removed only for a Readability "unlikely" class name (the standfirst
     /// may sit in a `div class="header"`).
     unlikely_only: Vec<bool>,
@@ -214,7 +223,7 @@ fn attempt(
     input: &BodyInput<'_, '_>,
     base: &Base,
     flags: Flags,
-    title_heading: Option<usize>,
+    title_heading: Option<(usize, bool)>,
 ) -> Vec<String> {
     let dom = input.dom;
     let n = dom.len();
@@ -229,7 +238,8 @@ fn attempt(
         scores: vec![0.0; n],
         inited: vec![false; n],
         candidates: Vec::new(),
-        title_heading,
+        title_heading: title_heading.map(|(h, _)| h),
+        headline: title_heading.and_then(|(h, whole)| whole.then_some(h)),
         unlikely_only: vec![false; n],
         base,
     };
@@ -259,7 +269,7 @@ fn attempt(
     }
     // Inside the container, what comes before the headline (kicker,
     // breadcrumbs, category, date line) is not the article's text.
-    if let Some(h) = a.title_heading
+    if let Some(h) = a.headline
         && let Some(&r) = roots.iter().find(|&&r| r < h && h < dom.end(r))
     {
         let mut j = r + 1;
@@ -721,7 +731,7 @@ fn choose(input: &BodyInput<'_, '_>, a: &mut Attempt<'_>, flags: Flags) -> Vec<u
 /// title heading and the chosen container (and within their common
 /// ancestor) are added in front of it.
 fn with_lead(dom: &Dom<'_>, a: &Attempt<'_>, mut roots: Vec<usize>) -> Vec<usize> {
-    let (Some(h), Some(&first)) = (a.title_heading, roots.first()) else {
+    let (Some(h), Some(&first)) = (a.headline, roots.first()) else {
         return roots;
     };
     if h >= first || first - h > 400 {
