@@ -7,9 +7,12 @@
 //!
 //! The parts:
 //! * [`prepass`]: a linear pass over the raw HTML that bounds nesting depth
-//!   and size, and cuts scripts, styles and comments before parsing;
-//! * `dom`: the parsed document flattened to index ranges (no recursion
-//!   anywhere afterwards);
+//!   and size, and cuts scripts, styles and comments before parsing
+//!   (html5ever is quadratic in nesting depth);
+//! * `parser`: a linear tokenizer and tree builder straight into `dom`, the
+//!   document flattened to pre-order index ranges, so nothing afterwards
+//!   recurses (pages of hosts with a site rule go through html5ever instead,
+//!   because the rules are CSS selectors);
 //! * `hints`: what class names, ids and roles say (content, boilerplate);
 //! * `body`: the Readability-class body algorithm; `blocks`: text output;
 //! * `metadata`, [`authors`], [`dates`], `jsonld`: title, authors, date
@@ -749,6 +752,87 @@ mod tests {
             .collect();
         let _ = ex(&garbage);
         let _ = ex("<<<&&&<!--<script><svg><table><td><li><a href='");
+    }
+
+    /// Random soups of tags, entities, attributes and text: no panic, and
+    /// the body never holds markup characters it was not given.
+    #[test]
+    fn random_markup_does_not_panic() {
+        const PIECES: &[&str] = &[
+            "<div class=\"article-body\">",
+            "</div>",
+            "<p>",
+            "</p>",
+            "<table><tr><td>",
+            "</td>",
+            "</tr>",
+            "</table>",
+            "<ul><li>",
+            "</li>",
+            "<h1>",
+            "</h1>",
+            "<h2>Title</h2>",
+            "<a href=\"#x\">",
+            "</a>",
+            "<br>",
+            "<br/>",
+            "<script>var a='</p>';</script>",
+            "<style>p{}</style>",
+            "<!--",
+            "-->",
+            "<![CDATA[x]]>",
+            "&amp;",
+            "&",
+            "&#",
+            "&#x1F600;",
+            "&notit;",
+            "<",
+            ">",
+            "\"",
+            "'",
+            "=",
+            "<b><i>",
+            "</b>",
+            "</i>",
+            "<span hidden>",
+            "</span>",
+            "<nav>",
+            "</nav>",
+            "<div id=\"comments\">",
+            "<time datetime=\"2020-01-02\">",
+            "</time>",
+            "<meta name=\"author\" content=\"By A and B\">",
+            "<title>T | S</title>",
+            "<script type=\"application/ld+json\">{\"@type\":\"NewsArticle\",\"author\":",
+            "é",
+            "日本",
+            "Some words, with commas, and more words. ",
+            "<svg><text>",
+            "</svg>",
+            "<select><option>",
+            "<textarea>",
+            "</textarea>",
+            "<math><mi/>",
+            "</math>",
+            "\u{0}",
+            "\r\n",
+        ];
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        for _ in 0..300 {
+            let n = (next() % 200) as usize;
+            let html: String = (0..n)
+                .map(|_| PIECES[(next() % PIECES.len() as u64) as usize])
+                .collect();
+            let a = ex(&html);
+            assert!(!a.body.contains("<script"), "{html}");
+            let _ = html_fragment_to_text(&html);
+        }
     }
 
     #[test]
