@@ -4,6 +4,8 @@
 use super::dom::{Dom, Tag};
 use super::text::collapse_ws;
 
+const SOFT_HYPHEN: char = '\u{AD}';
+
 /// One block of text and what it is made of.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Block {
@@ -136,6 +138,14 @@ struct Writer {
 
 impl Writer {
     fn text(&mut self, t: &str) {
+        // Soft hyphens are invisible on the page (and break phrase search).
+        let owned;
+        let t = if t.contains(SOFT_HYPHEN) {
+            owned = t.replace(SOFT_HYPHEN, "");
+            owned.as_str()
+        } else {
+            t
+        };
         let n = t.chars().filter(|c| !c.is_whitespace()).count();
         self.chars += n;
         if self.link > 0 {
@@ -236,6 +246,14 @@ mod tests {
                 "<h2>Head</h2><p>One <b>bold</b>\n word.</p><ul><li>a</li><li>b <i>c</i></li></ul><blockquote>q</blockquote>"
             ),
             vec!["Head", "One bold word.", "a", "b c", "q"]
+        );
+    }
+
+    #[test]
+    fn soft_hyphens_are_dropped() {
+        assert_eq!(
+            blocks("<p>Kiess&shy;ling hat vie\u{AD}le</p>"),
+            vec!["Kiessling hat viele"]
         );
     }
 

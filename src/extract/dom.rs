@@ -515,7 +515,7 @@ impl<'a> Dom<'a> {
         while j < end {
             let n = &self.nodes[j];
             if n.tag == Tag::Text {
-                s.push_str(&n.text);
+                s.extend(n.text.chars().filter(|&c| c != '\u{AD}'));
             } else if j != i && n.tag.is_invisible() {
                 j = n.end as usize;
                 continue;
