@@ -751,11 +751,14 @@ fn with_lead(dom: &Dom<'_>, a: &Attempt<'_>, mut roots: Vec<usize>) -> Vec<usize
             continue;
         }
         let (block_desc, len, link_len) = local_stats(dom, a.base, i);
+        // A subtitle set as a heading counts when it reads like a sentence.
+        let subtitle = matches!(t, Tag::H2 | Tag::H3 | Tag::H4) && len >= 80;
         let leafish = !block_desc
-            && matches!(
-                t,
-                Tag::P | Tag::Div | Tag::Section | Tag::Span | Tag::Strong | Tag::B | Tag::Em
-            );
+            && (subtitle
+                || matches!(
+                    t,
+                    Tag::P | Tag::Div | Tag::Section | Tag::Span | Tag::Strong | Tag::B | Tag::Em
+                ));
         if leafish {
             if len >= 50 && (link_len as f64) < 0.3 * len as f64 {
                 lead.push(i);
