@@ -7,6 +7,7 @@ mod classify;
 mod classify_cli;
 mod cli;
 mod daemon;
+mod extract;
 mod history;
 mod query;
 mod rework;
