@@ -400,8 +400,7 @@ pub type Attr<'a> = (Cow<'a, str>, Cow<'a, str>);
 pub struct Dom<'a> {
     pub nodes: Vec<DomNode<'a>>,
     pub attrs: Vec<Attr<'a>>,
-    /// For each node, the ego-tree id it was made from (only when built
-    /// from a scraper document).
+    /// For each node, the ego-tree id of scraper's node it was made from.
     pub ids: Vec<ego_tree::NodeId>,
 }
 

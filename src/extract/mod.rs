@@ -9,10 +9,9 @@
 //! * [`prepass`]: a linear pass over the raw HTML that bounds nesting depth
 //!   and size, and cuts scripts, styles and comments before parsing
 //!   (html5ever is quadratic in nesting depth);
-//! * `parser`: a linear tokenizer and tree builder straight into `dom`, the
-//!   document flattened to pre-order index ranges, so nothing afterwards
-//!   recurses (pages of hosts with a site rule go through html5ever instead,
-//!   because the rules are CSS selectors);
+//! * scraper (html5ever) parses the page; `dom` flattens its tree to
+//!   pre-order index ranges, so nothing afterwards recurses, and site rules
+//!   select on scraper's document with CSS;
 //! * `hints`: what class names, ids and roles say (content, boilerplate);
 //! * `body`: the Readability-class body algorithm; `blocks`: text output;
 //! * `metadata`, [`authors`], [`dates`], `jsonld`: title, authors, date
@@ -26,7 +25,6 @@ mod dom;
 mod hints;
 mod jsonld;
 mod metadata;
-mod parser;
 pub mod prepass;
 mod text;
 
@@ -160,13 +158,10 @@ impl Extractor {
             ));
         }
         let rule = self.rule_for(url);
-        // Site rules select with CSS, which needs scraper's (html5ever's)
-        // document; every other page goes through the fast parser.
-        let scraped: Option<Html> = rule.map(|_| Html::parse_document(&prep.html));
-        let dom = match &scraped {
-            Some(doc) => Dom::from_html(doc),
-            None => parser::parse_document(&prep.html),
-        };
+        // scraper (html5ever) parses the page; the algorithm walks a flat
+        // copy of its tree with loops (no recursion on hostile nesting).
+        let scraped = Html::parse_document(&prep.html);
+        let dom = Dom::from_html(&scraped);
         let hints = hints::compute(&dom);
 
         // Site rules: the selected nodes, as indices of the flat document.
@@ -174,7 +169,7 @@ impl Extractor {
         let mut rule_body = Vec::new();
         let mut rule_title = None;
         let mut rule_authors = Vec::new();
-        if let (Some(r), Some(scraped)) = (rule, &scraped) {
+        if let Some(r) = rule {
             let index: HashMap<ego_tree::NodeId, usize> =
                 dom.ids.iter().enumerate().map(|(i, id)| (*id, i)).collect();
             let pick = |s: &Selector| -> Vec<usize> {
