@@ -1,7 +1,7 @@
 //! `secwire extract`: articles from HTML files or URLs, one JSON line each.
 
 use std::collections::{BTreeMap, HashMap};
-use std::io::{self, Write};
+use std::io;
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc;
@@ -11,10 +11,10 @@ use url::Url;
 
 use secwire::charset::{self, DocKind};
 use secwire::extract::Extractor;
-use secwire::fetch::{Fetcher, Kind};
+use secwire::fetch::Kind;
 use secwire::timefmt::to_db;
 
-use super::{Ctx, is_broken_pipe, is_url, print_jsonl};
+use super::{Ctx, Inputs, JsonLines, is_url};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -55,11 +55,8 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         url_map: eval_urls()?,
         local_time: args.local_time,
     };
-    let net = if args.inputs.iter().any(|i| is_url(i)) {
-        Some((super::runtime()?, Fetcher::new(&cfg.fetch)?))
-    } else {
-        None
-    };
+    let inputs = Inputs::new(ctx, &args.inputs)?;
+    let any_url = args.inputs.iter().any(|i| is_url(i));
     let jobs = args
         .jobs
         .unwrap_or_else(|| {
@@ -70,31 +67,26 @@ pub fn run(ctx: &Ctx, args: Args) -> anyhow::Result<ExitCode> {
         })
         .clamp(1, 64)
         .min(args.inputs.len().max(1));
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let result = if net.is_some() || jobs == 1 {
-        args.inputs
-            .iter()
-            .try_for_each(|input| write_line(&mut out, &one(&shared, input, net.as_ref())))
+    let mut out = JsonLines::new();
+    if any_url || jobs == 1 {
+        for input in &args.inputs {
+            if !out.write(&one(&shared, input, &inputs))? {
+                break;
+            }
+        }
     } else {
-        parallel(&shared, &args.inputs, jobs, &mut out)
-    };
-    match result.and_then(|()| out.flush()) {
-        Err(e) if !is_broken_pipe(&e) => Err(e.into()),
-        _ => Ok(ExitCode::SUCCESS),
+        parallel(&shared, &inputs, &args.inputs, jobs, &mut out)?;
     }
-}
-
-fn write_line(out: &mut impl Write, v: &serde_json::Value) -> io::Result<()> {
-    print_jsonl(out, v)
+    out.finish()
 }
 
 /// Extracts files on `jobs` threads; lines come out in input order.
 fn parallel(
     shared: &Shared,
+    reader: &Inputs,
     inputs: &[String],
     jobs: usize,
-    out: &mut impl Write,
+    out: &mut JsonLines,
 ) -> io::Result<()> {
     let next = AtomicUsize::new(0);
     let (tx, rx) = mpsc::sync_channel::<(usize, serde_json::Value)>(jobs * 4);
@@ -106,7 +98,7 @@ fn parallel(
                 loop {
                     let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(input) = inputs.get(i) else { break };
-                    if tx.send((i, one(shared, input, None))).is_err() {
+                    if tx.send((i, one(shared, input, reader))).is_err() {
                         break; // the writer stopped (closed pipe)
                     }
                 }
@@ -118,9 +110,11 @@ fn parallel(
         for (i, v) in rx {
             pending.insert(i, v);
             while let Some(v) = pending.remove(&due) {
-                // On error, returning drops the receiver, which stops the
-                // workers.
-                write_line(out, &v)?;
+                // Returning (error or closed stdout) drops the receiver,
+                // which stops the workers.
+                if !out.write(&v)? {
+                    return Ok(());
+                }
                 due += 1;
             }
         }
@@ -129,17 +123,15 @@ fn parallel(
 }
 
 /// The JSON line for one input.
-fn one(
-    shared: &Shared,
-    input: &str,
-    net: Option<&(tokio::runtime::Runtime, Fetcher)>,
-) -> serde_json::Value {
-    match read_page(input, net) {
-        Ok((bytes, content_type, page_url)) => {
-            let url = page_url
+fn one(shared: &Shared, input: &str, reader: &Inputs) -> serde_json::Value {
+    match reader.read(input, Kind::Page) {
+        Ok(page) => {
+            let url = page
+                .url
                 .or_else(|| shared.url_map.get(input).cloned())
                 .or_else(|| shared.base.clone());
-            let text = charset::decode(&bytes, content_type.as_deref(), DocKind::Html).text;
+            let text =
+                charset::decode(&page.bytes, page.content_type.as_deref(), DocKind::Html).text;
             let a = shared.extractor.extract(&text, url.as_ref());
             let published = if shared.local_time {
                 a.published_local.map(|d| d.to_rfc3339())
@@ -177,25 +169,4 @@ fn eval_urls() -> anyhow::Result<HashMap<String, Url>> {
         .into_iter()
         .filter_map(|(k, v)| Some((k, Url::parse(v.as_str()?).ok()?)))
         .collect())
-}
-
-type Page = (Vec<u8>, Option<String>, Option<Url>);
-
-fn read_page(
-    input: &str,
-    net: Option<&(tokio::runtime::Runtime, Fetcher)>,
-) -> Result<Page, String> {
-    if is_url(input) {
-        let url = Url::parse(input).map_err(|e| format!("invalid URL {input}: {e}"))?;
-        let Some((rt, fetcher)) = net else {
-            return Err("no network client".into());
-        };
-        let f = rt
-            .block_on(fetcher.get(&url, Kind::Page, None))
-            .map_err(|e| e.to_string())?;
-        Ok((f.body, f.content_type, Some(f.url)))
-    } else {
-        let bytes = std::fs::read(input).map_err(|e| format!("cannot read {input}: {e}"))?;
-        Ok((bytes, None, None))
-    }
 }

@@ -284,12 +284,6 @@ pub fn is_url(arg: &str) -> bool {
     arg.starts_with("http://") || arg.starts_with("https://")
 }
 
-/// Writes one JSON value and a newline.
-pub fn print_jsonl(out: &mut impl std::io::Write, v: &serde_json::Value) -> std::io::Result<()> {
-    serde_json::to_writer(&mut *out, v)?;
-    out.write_all(b"\n")
-}
-
 /// One `FILE_OR_URL` argument's content.
 pub struct Input {
     pub bytes: Vec<u8>,
