@@ -17,6 +17,7 @@ use std::sync::LazyLock;
 use aho_corasick::{AhoCorasick, MatchKind};
 
 use super::dom::{Dom, Tag};
+use super::text::cut;
 
 /// A boilerplate class.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -403,17 +404,6 @@ pub fn compute(dom: &Dom<'_>) -> Vec<Hints> {
         out[i] = h;
     }
     out
-}
-
-fn cut(s: &str, max: usize) -> &str {
-    if s.len() <= max {
-        return s;
-    }
-    let mut e = max;
-    while !s.is_char_boundary(e) {
-        e -= 1;
-    }
-    &s[..e]
 }
 
 /// `display: none` or `visibility: hidden` in a style attribute.

@@ -215,8 +215,7 @@ impl Discoverer<'_> {
                     if page_no > 1 && wordpress_page.is_none() {
                         out.errors.push(e.to_string());
                     }
-                    self.record_page(feed, &url, None, Some(e.to_string()), Vec::new())
-                        .await;
+                    self.record("page", feed, &url, Some(e.to_string())).await;
                     break;
                 }
             };
@@ -244,8 +243,7 @@ impl Discoverer<'_> {
                 }
                 Ok(Err(e)) => {
                     out.errors.push(format!("{url}: {e}"));
-                    self.record_page(feed, &url, None, Some(e.to_string()), Vec::new())
-                        .await;
+                    self.record("page", feed, &url, Some(e.to_string())).await;
                     break;
                 }
                 Err(e) => {
@@ -256,7 +254,7 @@ impl Discoverer<'_> {
             let ids: Vec<String> = entries.iter().map(|e| e.id.clone()).collect();
             if entries.is_empty() || previous_ids.as_ref() == Some(&ids) {
                 debug!(page = %url, "empty or repeated page: end of the archive");
-                self.record_page(feed, &url, None, None, Vec::new()).await;
+                self.record("page", feed, &url, None).await;
                 break;
             }
             previous_ids = Some(ids);
@@ -391,7 +389,7 @@ impl Discoverer<'_> {
             Ok(f) => f,
             Err(e) => {
                 out.errors.push(e.to_string());
-                self.record_sitemap_failure(feed, url, e.to_string()).await;
+                self.record("sitemap", feed, url, Some(e.to_string())).await;
                 return out;
             }
         };
@@ -402,7 +400,7 @@ impl Discoverer<'_> {
             Ok(Ok(s)) => s,
             Ok(Err(e)) => {
                 out.errors.push(format!("{url}: {e}"));
-                self.record_sitemap_failure(feed, url, e.to_string()).await;
+                self.record("sitemap", feed, url, Some(e.to_string())).await;
                 return out;
             }
             Err(e) => {
@@ -638,14 +636,9 @@ impl Discoverer<'_> {
         }
     }
 
-    async fn record_page(
-        &self,
-        feed: &FeedRow,
-        url: &Url,
-        next: Option<String>,
-        failed: Option<String>,
-        queued: Vec<NewQueued>,
-    ) {
+    /// Records a page or sitemap that ended without queueing anything
+    /// (the end of an archive, or a failure).
+    async fn record(&self, kind: &'static str, feed: &FeedRow, url: &Url, failed: Option<String>) {
         if self.job.dry_run {
             return;
         }
@@ -656,33 +649,10 @@ impl Discoverer<'_> {
                 s.finish_source(
                     &SourceDone {
                         job: &job,
-                        kind: "page",
+                        kind,
                         url: &u,
                         feed_id: Some(feed_id),
                         failed,
-                        next_url: next,
-                    },
-                    &queued,
-                )
-            })
-            .await;
-    }
-
-    async fn record_sitemap_failure(&self, feed: &FeedRow, url: &Url, error: String) {
-        if self.job.dry_run {
-            return;
-        }
-        let (job, u, feed_id) = (self.job.key.clone(), url.to_string(), feed.id);
-        let _ = self
-            .store
-            .call(move |s| {
-                s.finish_source(
-                    &SourceDone {
-                        job: &job,
-                        kind: "sitemap",
-                        url: &u,
-                        feed_id: Some(feed_id),
-                        failed: Some(error),
                         next_url: None,
                     },
                     &[],
