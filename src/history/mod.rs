@@ -602,29 +602,10 @@ impl Discoverer<'_> {
             return n;
         }
         let queued = to_queued(feed.id, fresh);
-        let (job, u, next, feed_id) = (
-            self.job.key.clone(),
-            url.to_string(),
-            next.map(Url::to_string),
-            feed.id,
-        );
-        let res = self
-            .store
-            .call(move |s| {
-                s.finish_source(
-                    &SourceDone {
-                        job: &job,
-                        kind,
-                        url: &u,
-                        feed_id: Some(feed_id),
-                        failed: None,
-                        next_url: next,
-                    },
-                    &queued,
-                )
-            })
-            .await;
-        match res {
+        match self
+            .finish(kind, feed, url, next.map(Url::to_string), None, queued)
+            .await
+        {
             Ok(n) => {
                 out.queued += n as u64;
                 n
@@ -639,26 +620,38 @@ impl Discoverer<'_> {
     /// Records a page or sitemap that ended without queueing anything
     /// (the end of an archive, or a failure).
     async fn record(&self, kind: &'static str, feed: &FeedRow, url: &Url, failed: Option<String>) {
-        if self.job.dry_run {
-            return;
+        if !self.job.dry_run
+            && let Err(e) = self.finish(kind, feed, url, None, failed, Vec::new()).await
+        {
+            warn!(error = %e, %url, "recording backfill progress failed");
         }
-        let (job, u, feed_id) = (self.job.key.clone(), url.to_string(), feed.id);
-        let _ = self
-            .store
+    }
+
+    /// Records a source of this job as finished, with the articles it
+    /// queues, in one transaction.
+    async fn finish(
+        &self,
+        kind: &'static str,
+        feed: &FeedRow,
+        url: &Url,
+        next_url: Option<String>,
+        failed: Option<String>,
+        queued: Vec<NewQueued>,
+    ) -> Result<usize, crate::store::StoreError> {
+        let (job, url, feed_id) = (self.job.key.clone(), url.to_string(), feed.id);
+        self.store
             .call(move |s| {
-                s.finish_source(
-                    &SourceDone {
-                        job: &job,
-                        kind,
-                        url: &u,
-                        feed_id: Some(feed_id),
-                        failed,
-                        next_url: None,
-                    },
-                    &[],
-                )
+                let done = SourceDone {
+                    job: &job,
+                    kind,
+                    url: &url,
+                    feed_id: Some(feed_id),
+                    failed,
+                    next_url,
+                };
+                s.finish_source(&done, &queued)
             })
-            .await;
+            .await
     }
 }
 
