@@ -382,15 +382,17 @@ impl Daemon {
         self.child.as_ref().map(|c| c.id()).unwrap_or(0)
     }
 
-    /// Sends a signal by name (`TERM`, `INT`, `HUP`) with kill(1).
+    /// Sends a signal by name (`TERM`, `INT`, `HUP`).
     pub fn signal(&self, name: &str) {
-        let ok = Command::new("kill")
-            .arg(format!("-{name}"))
-            .arg(self.pid().to_string())
-            .status()
-            .expect("running kill")
-            .success();
-        assert!(ok, "kill -{name} failed");
+        use nix::sys::signal::{Signal, kill};
+        let sig = match name {
+            "TERM" => Signal::SIGTERM,
+            "INT" => Signal::SIGINT,
+            "HUP" => Signal::SIGHUP,
+            other => panic!("unknown signal {other}"),
+        };
+        let pid = nix::unistd::Pid::from_raw(self.pid() as i32);
+        kill(pid, sig).unwrap_or_else(|e| panic!("kill -{name}: {e}"));
     }
 
     /// Waits for the process to exit, up to `deadline`; returns its output.
