@@ -61,63 +61,50 @@ pub fn reextract(
         .filter(|(_, url)| host.is_none_or(|h| host_matches(url, h)))
         .map(|(id, _)| id)
         .collect();
-    let total = ids.len() as u64;
-    let mut report = ReworkReport::default();
-    for chunk in ids.chunks(BATCH) {
-        let mut batch = Vec::with_capacity(chunk.len());
-        for &id in chunk {
-            report.items += 1;
-            let (Some(old), Some(page)) = (store.stored_article(id)?, store.stored_page(id)?)
-            else {
-                report.skipped += 1;
-                continue;
-            };
-            let Ok(url) = Url::parse(&page.url) else {
-                report.skipped += 1;
-                continue;
-            };
-            // The feed's text, for pages that hold too little: it is the
-            // current body when that was the fallback already.
-            let feed_text = if old.extraction_status == "feed_content" {
-                old.body.clone()
+    in_batches(store, &ids, classifier.version(), progress, |store, id| {
+        let (Some(old), Some(page)) = (store.stored_article(id)?, store.stored_page(id)?) else {
+            return Ok(None);
+        };
+        let Ok(url) = Url::parse(&page.url) else {
+            return Ok(None);
+        };
+        // The feed's text, for pages that hold too little: it is the
+        // current body when that was the fallback already.
+        let feed_text = if old.extraction_status == "feed_content" {
+            old.body.clone()
+        } else {
+            old.summary.clone().unwrap_or_default()
+        };
+        let out = extract_page(
+            extractor,
+            &page.body,
+            page.content_type.as_deref(),
+            &url,
+            &feed_text,
+        );
+        let new = StoredArticle {
+            item_id: id,
+            title: old.title.clone().or(out.title),
+            authors: if out.authors.is_empty() {
+                old.authors.clone()
             } else {
-                old.summary.clone().unwrap_or_default()
-            };
-            let out = extract_page(
-                extractor,
-                &page.body,
-                page.content_type.as_deref(),
-                &url,
-                &feed_text,
-            );
-            let new = StoredArticle {
-                item_id: id,
-                title: old.title.clone().or(out.title),
-                authors: if out.authors.is_empty() {
-                    old.authors.clone()
-                } else {
-                    out.authors
-                },
-                published_at: old.published_at.clone().or(out.published.map(to_db)),
-                lang: out.lang,
-                body: out.body,
-                summary: old.summary.clone(),
-                extraction_status: out.status.to_string(),
-                extraction_error: out.error,
-            };
-            let classification = classifier.classify(new.title.as_deref().unwrap_or(""), &new.body);
-            batch.push(Rework {
-                item_id: id,
-                article: Some(new),
-                classification,
-                only_label: None,
-            });
-        }
-        let c = store.apply_reworks(&batch, classifier.version())?;
-        add(&mut report.counts, c);
-        progress(report.items, total);
-    }
-    Ok(report)
+                out.authors
+            },
+            published_at: old.published_at.clone().or(out.published.map(to_db)),
+            lang: out.lang,
+            body: out.body,
+            summary: old.summary.clone(),
+            extraction_status: out.status.to_string(),
+            extraction_error: out.error,
+        };
+        let classification = classifier.classify(new.title.as_deref().unwrap_or(""), &new.body);
+        Ok(Some(Rework {
+            item_id: id,
+            article: Some(new),
+            classification,
+            only_label: None,
+        }))
+    })
 }
 
 /// Re-classifies stored items; with `label`, only that label is replaced.
@@ -138,26 +125,41 @@ pub fn reclassify(
         }
     }
     let ids = store.item_ids(since)?;
+    in_batches(store, &ids, classifier.version(), progress, |store, id| {
+        let Some(item) = store.stored_article(id)? else {
+            return Ok(None);
+        };
+        let classification = classifier.classify(item.title.as_deref().unwrap_or(""), &item.body);
+        Ok(Some(Rework {
+            item_id: id,
+            article: None,
+            classification,
+            only_label: label.map(str::to_string),
+        }))
+    })
+}
+
+/// Builds a rework per item (`None`: skipped) and writes them in batches of
+/// [`BATCH`], one transaction each.
+fn in_batches(
+    store: &mut Store,
+    ids: &[i64],
+    classifier_version: &str,
+    progress: &mut dyn FnMut(u64, u64),
+    mut rework: impl FnMut(&Store, i64) -> Result<Option<Rework>, StoreError>,
+) -> Result<ReworkReport, ReworkError> {
     let total = ids.len() as u64;
     let mut report = ReworkReport::default();
     for chunk in ids.chunks(BATCH) {
         let mut batch = Vec::with_capacity(chunk.len());
         for &id in chunk {
             report.items += 1;
-            let Some(item) = store.stored_article(id)? else {
-                report.skipped += 1;
-                continue;
-            };
-            let classification =
-                classifier.classify(item.title.as_deref().unwrap_or(""), &item.body);
-            batch.push(Rework {
-                item_id: id,
-                article: None,
-                classification,
-                only_label: label.map(str::to_string),
-            });
+            match rework(store, id)? {
+                Some(r) => batch.push(r),
+                None => report.skipped += 1,
+            }
         }
-        let c = store.apply_reworks(&batch, classifier.version())?;
+        let c = store.apply_reworks(&batch, classifier_version)?;
         add(&mut report.counts, c);
         progress(report.items, total);
     }
