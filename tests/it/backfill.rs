@@ -31,14 +31,10 @@ fn backfill_stores_every_working_feed_and_records_every_broken_one() {
         site::total_working_entries() - 1,
         "all but the PDF: {err}"
     );
-    let (status, error): (String, String) = env
-        .conn()
-        .query_row(
-            "SELECT extraction_status, extraction_error FROM items WHERE url LIKE '%patch.pdf'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (status, error): (String, String) = env.pair(
+        "SELECT extraction_status, extraction_error FROM items WHERE url LIKE '%patch.pdf'",
+        [],
+    );
     assert_eq!(status, "not_html");
     assert!(error.contains("application/pdf"), "{error}");
     // The PDF item keeps the feed's description as its body.
@@ -48,14 +44,10 @@ fn backfill_stores_every_working_feed_and_records_every_broken_one() {
     // Every broken feed is recorded with its cause; the others landed.
     for (path, cause) in site::BROKEN {
         let url = server.url(path);
-        let (err_text, failures): (Option<String>, i64) = env
-            .conn()
-            .query_row(
-                "SELECT last_error, consecutive_failures FROM feeds WHERE url = ?1",
-                [&url],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap();
+        let (err_text, failures): (Option<String>, i64) = env.pair(
+            "SELECT last_error, consecutive_failures FROM feeds WHERE url = ?1",
+            [&url],
+        );
         let err_text = err_text.unwrap_or_default();
         assert!(
             err_text.contains(cause),
@@ -402,13 +394,10 @@ fn oversized_and_failing_article_pages_are_recorded_per_item() {
     );
     env.run_ok(&["backfill"]);
     let status = |t: &str| -> (String, Option<String>) {
-        env.conn()
-            .query_row(
-                "SELECT extraction_status, extraction_error FROM items WHERE title = ?1",
-                [t],
-                |r| Ok((r.get(0)?, r.get(1)?)),
-            )
-            .unwrap()
+        env.pair(
+            "SELECT extraction_status, extraction_error FROM items WHERE title = ?1",
+            [t],
+        )
     };
     let (s, e) = status("Big");
     assert_eq!(s, "fetch_failed");
@@ -467,14 +456,10 @@ fn robots_txt_is_honoured_for_article_pages_and_fetched_once() {
     env.run_ok(&["backfill"]);
     assert_eq!(server.count("/private/3.html"), 0);
     assert_eq!(server.count("/robots.txt"), 1, "cached per host");
-    let (status, err): (String, String) = env
-        .conn()
-        .query_row(
-            "SELECT extraction_status, extraction_error FROM items WHERE title = 'Closed'",
-            [],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
+    let (status, err): (String, String) = env.pair(
+        "SELECT extraction_status, extraction_error FROM items WHERE title = 'Closed'",
+        [],
+    );
     assert_eq!(status, "blocked");
     assert!(err.contains("robots.txt"), "{err}");
     assert_eq!(

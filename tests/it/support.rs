@@ -370,6 +370,17 @@ impl Env {
     pub fn scalar<T: rusqlite::types::FromSql>(&self, sql: &str) -> T {
         self.conn().query_row(sql, [], |r| r.get(0)).unwrap()
     }
+
+    /// The first two columns of the one row `sql` selects, with `params`.
+    pub fn pair<A, B>(&self, sql: &str, params: impl rusqlite::Params) -> (A, B)
+    where
+        A: rusqlite::types::FromSql,
+        B: rusqlite::types::FromSql,
+    {
+        self.conn()
+            .query_row(sql, params, |r| Ok((r.get(0)?, r.get(1)?)))
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    }
 }
 
 /// A running `secwire run`, killed if the test ends without stopping it.
